@@ -1,0 +1,197 @@
+package solvers
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/james-bowman/sparse"
+
+	"github.com/fokkerplanck/fokker/operators"
+)
+
+// StationarySettings configures Stationary. A nil *StationarySettings means
+// the zero value, whose every field documents its default.
+type StationarySettings struct {
+	// Linear configures the linear solver (zero value: Auto, tolerance
+	// 1e-10 — here the default tolerance is 1e-12, as the pinned system is
+	// small in norm).
+	Linear LinearSettings
+	// Time at which time-dependent coefficients are frozen (zero value: 0).
+	Time float64
+	// Refinement is the number of rounds of iterative refinement with
+	// residuals in doubled precision after the solve (zero value: 2; negative:
+	// none). It brings the density to full working precision even where the
+	// pinned system is ill-conditioned.
+	Refinement int
+}
+
+// StationaryResult reports a stationary solve.
+type StationaryResult struct {
+	// Residual is the balance defect of the normalised density p:
+	// sum_i |(L p)_i| V_i / sum_i |L_ii p_i| V_i, the fraction of the gross
+	// probability outflow of the cells that is not balanced by inflow.
+	Residual float64
+	// Pin is the cell whose equation was replaced by p = 1 before
+	// normalising.
+	Pin int
+	// Linear reports the (last) linear solve.
+	Linear LinearResult
+	// MinDensity is the smallest entry of p before round-off clipping,
+	// relative to the largest.
+	MinDensity float64
+	Duration   time.Duration
+}
+
+// ErrNoStationary is returned by Stationary when the boundaries absorb mass.
+var ErrNoStationary = errors.New("solvers: no stationary density: an absorbing boundary removes mass, so the only steady state is p = 0 (use a transient run)")
+
+// Stationary computes the normalised stationary density of op into dst:
+// L p = 0, sum p V = 1. Tiny negative entries left by the linear solver's
+// tolerance are set to zero; MinDensity reports them.
+func Stationary(dst []float64, op *operators.Operator, s *StationarySettings) (StationaryResult, error) {
+	start := time.Now()
+	g := op.Grid()
+	n := g.Len()
+	if len(dst) != n {
+		panic("solvers: wrong length of dst")
+	}
+	if g.HasAbsorbing() {
+		return StationaryResult{}, ErrNoStationary
+	}
+	var set StationarySettings
+	if s != nil {
+		set = *s
+	}
+	if set.Linear.Tolerance <= 0 {
+		set.Linear.Tolerance = 1e-12
+	}
+	if op.Model().TimeDependent {
+		if _, err := op.Assemble(set.Time); err != nil {
+			return StationaryResult{}, err
+		}
+	}
+	l := op.Matrix()
+	raw := l.RawMatrix()
+	data := make([]float64, len(raw.Data))
+	a := sparse.NewCSR(n, n, raw.Indptr, raw.Ind, data)
+	b := make([]float64, n)
+	for i := range dst {
+		dst[i] = 1
+	}
+	pin := n / 2
+	var res StationaryResult
+	var solver LinearSolver
+	for pass := 0; pass < 3; pass++ {
+		// Replace the pinned cell's equation by s p_pin = s, with s its
+		// diagonal, so that the row is scaled like the others and the
+		// relative residual is meaningful row by row.
+		copy(data, raw.Data)
+		s := 1.0
+		for k := raw.Indptr[pin]; k < raw.Indptr[pin+1]; k++ {
+			if raw.Ind[k] == pin && raw.Data[k] != 0 {
+				s = math.Abs(raw.Data[k])
+			}
+		}
+		for k := raw.Indptr[pin]; k < raw.Indptr[pin+1]; k++ {
+			data[k] = 0
+			if raw.Ind[k] == pin {
+				data[k] = s
+			}
+		}
+		clear(b)
+		b[pin] = s
+		var err error
+		if solver == nil {
+			solver, err = NewLinearSolver(a, &set.Linear)
+		} else {
+			err = solver.Factor(a)
+		}
+		if err != nil {
+			return res, fmt.Errorf("solvers: stationary: %w", err)
+		}
+		// Scale the initial guess so that its pinned value is 1.
+		if dst[pin] > 0 {
+			f := 1 / dst[pin]
+			for i := range dst {
+				dst[i] *= f
+			}
+		}
+		res.Linear, err = solver.Solve(dst, b)
+		res.Pin = pin
+		if err != nil {
+			return res, fmt.Errorf("solvers: stationary: %w", err)
+		}
+		if set.Refinement >= 0 {
+			rounds := set.Refinement
+			if rounds == 0 {
+				rounds = 2
+			}
+			rel, its, err := refine(solver, a, dst, b, rounds)
+			res.Linear.Iterations += its
+			res.Linear.Residual = rel
+			if err != nil {
+				return res, fmt.Errorf("solvers: stationary: refinement: %w", err)
+			}
+		}
+		// A pin where the density is tiny makes the system badly scaled:
+		// pin again at the maximum.
+		imax := 0
+		for i, v := range dst {
+			if v > dst[imax] {
+				imax = i
+			}
+		}
+		if dst[pin] >= 1e-3*dst[imax] {
+			break
+		}
+		pin = imax
+	}
+	mx, mn := 0.0, math.Inf(1)
+	for _, v := range dst {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return res, errors.New("solvers: stationary: density is not finite")
+		}
+		mx = math.Max(mx, v)
+		mn = math.Min(mn, v)
+	}
+	if mx <= 0 {
+		return res, errors.New("solvers: stationary: solution has no positive entry")
+	}
+	res.MinDensity = mn / mx
+	tiny := 100 * set.Linear.Tolerance * mx
+	for i, v := range dst {
+		if v < 0 && v > -tiny {
+			dst[i] = 0
+		}
+	}
+	mass := g.Mass(dst)
+	for i := range dst {
+		dst[i] /= mass
+	}
+	res.Residual = balanceDefect(op, dst, b)
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+// balanceDefect returns sum |(L p)_i| V_i / sum |L_ii p_i| V_i, using work
+// (length n) as scratch.
+func balanceDefect(op *operators.Operator, p, work []float64) float64 {
+	op.MulVecTo(work, p)
+	raw := op.Matrix().RawMatrix()
+	vol := op.Volumes()
+	num, den := 0.0, 0.0
+	for i := range p {
+		num += math.Abs(work[i]) * vol[i]
+		for k := raw.Indptr[i]; k < raw.Indptr[i+1]; k++ {
+			if raw.Ind[k] == i {
+				den += math.Abs(raw.Data[k]*p[i]) * vol[i]
+			}
+		}
+	}
+	if den == 0 {
+		return 0
+	}
+	return num / den
+}
