@@ -21,9 +21,9 @@ type Krylov struct {
 
 	// workspaces
 	r, rhat, p, v, s, t, phat, shat []float64
-	vs                               [][]float64 // GMRES basis
-	h                                []float64   // GMRES Hessenberg, (m+1)×m
-	cs, sn, gv, y, w, z              []float64
+	vs                              [][]float64 // GMRES basis
+	h                               []float64   // GMRES Hessenberg, (m+1)×m
+	cs, sn, gv, y, w, z             []float64
 }
 
 var _ LinearSolver = (*Krylov)(nil)

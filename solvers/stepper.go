@@ -409,7 +409,7 @@ func (st *Stepper) step(p []float64, t, h float64, step int) (float64, error) {
 
 // quadEstimate estimates the local error of a second-order step from the
 // quadratic extrapolation through the last three states; C is the method's
-// error constant (|LTE| = C h³ |p'''|), the extrapolation's being 1.
+// error constant (|LTE| = C h³ |p”'|), the extrapolation's being 1.
 func (st *Stepper) quadEstimate(p []float64, h, c float64) float64 {
 	if st.nhist < 2 {
 		return -1
