@@ -80,9 +80,10 @@ func Stationary(dst []float64, op *operators.Operator, s *StationarySettings) (S
 	for i := range dst {
 		dst[i] = 1
 	}
-	pin := n / 2
+	pin := initialPin(op)
 	var res StationaryResult
 	var solver LinearSolver
+	var lastErr error
 	for pass := 0; pass < 3; pass++ {
 		// Replace the pinned cell's equation by s p_pin = s, with s its
 		// diagonal, so that the row is scaled like the others and the
@@ -121,8 +122,17 @@ func Stationary(dst []float64, op *operators.Operator, s *StationarySettings) (S
 		res.Linear, err = solver.Solve(dst, b)
 		res.Pin = pin
 		if err != nil {
+			// A pin where the density is nearly zero scales the system
+			// badly; if the failed iterate shows a better place, retry
+			// there.
+			lastErr = err
+			if imax := argmax(dst); pass < 2 && imax != pin && dst[imax] > 0 && !math.IsInf(dst[imax], 0) {
+				pin = imax
+				continue
+			}
 			return res, fmt.Errorf("solvers: stationary: %w", err)
 		}
+		lastErr = nil
 		if set.Refinement >= 0 {
 			rounds := set.Refinement
 			if rounds == 0 {
@@ -137,16 +147,14 @@ func Stationary(dst []float64, op *operators.Operator, s *StationarySettings) (S
 		}
 		// A pin where the density is tiny makes the system badly scaled:
 		// pin again at the maximum.
-		imax := 0
-		for i, v := range dst {
-			if v > dst[imax] {
-				imax = i
-			}
-		}
+		imax := argmax(dst)
 		if dst[pin] >= 1e-3*dst[imax] {
 			break
 		}
 		pin = imax
+	}
+	if lastErr != nil {
+		return res, fmt.Errorf("solvers: stationary: %w", lastErr)
 	}
 	mx, mn := 0.0, math.Inf(1)
 	for _, v := range dst {
@@ -194,4 +202,37 @@ func balanceDefect(op *operators.Operator, p, work []float64) float64 {
 		return 0
 	}
 	return num / den
+}
+
+func argmax(x []float64) int {
+	k := 0
+	for i, v := range x {
+		if v > x[k] || math.IsNaN(x[k]) {
+			k = i
+		}
+	}
+	return k
+}
+
+// initialPin guesses a cell of high stationary density: the minimum of the
+// potential if the model has one, else the centre of the grid.
+func initialPin(op *operators.Operator) int {
+	g := op.Grid()
+	m := op.Model()
+	if m.Potential != nil {
+		x := make([]float64, g.Dim())
+		best, bu := 0, math.Inf(1)
+		for i := 0; i < g.Len(); i++ {
+			g.Centre(x, i)
+			if u := m.Potential(x, 0); u < bu {
+				best, bu = i, u
+			}
+		}
+		return best
+	}
+	idx := make([]int, g.Dim())
+	for k, n := range g.Shape() {
+		idx[k] = n / 2
+	}
+	return g.Index(idx)
 }

@@ -1,0 +1,164 @@
+package solvers_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/james-bowman/sparse"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/fokkerplanck/fokker/solvers"
+)
+
+// randomSystem returns a random sparse, non-symmetric, diagonally dominant
+// matrix with sorted column indices (like I − dt L), and its dense copy.
+func randomSystem(rng *rand.Rand, n int, tri bool) (*sparse.CSR, *mat.Dense) {
+	dense := mat.NewDense(n, n, nil)
+	ip := []int{0}
+	var ind []int
+	var data []float64
+	for i := 0; i < n; i++ {
+		cols := map[int]bool{i: true}
+		if tri {
+			if i > 0 {
+				cols[i-1] = true
+			}
+			if i < n-1 {
+				cols[i+1] = true
+			}
+		} else {
+			for k := 0; k < 4; k++ {
+				cols[rng.IntN(n)] = true
+			}
+		}
+		sum := 0.0
+		for j := 0; j < n; j++ {
+			if !cols[j] || j == i {
+				continue
+			}
+			v := -rng.Float64()
+			dense.Set(i, j, v)
+			sum += -v
+		}
+		dense.Set(i, i, sum+0.1+rng.Float64())
+		for j := 0; j < n; j++ {
+			if cols[j] {
+				ind = append(ind, j)
+				data = append(data, dense.At(i, j))
+			}
+		}
+		ip = append(ip, len(ind))
+	}
+	return sparse.NewCSR(n, n, ip, ind, data), dense
+}
+
+// Every linear method agrees with a dense LU solve to the accuracy its
+// tolerance and the condition number allow.
+func TestLinearSolversAgainstDense(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tc := range []struct {
+		name string
+		tri  bool
+		set  solvers.LinearSettings
+	}{
+		{"direct", true, solvers.LinearSettings{Method: solvers.Direct}},
+		{"auto-tri", true, solvers.LinearSettings{}},
+		{"bicgstab-ilu0", false, solvers.LinearSettings{Method: solvers.BiCGSTAB}},
+		{"bicgstab-jacobi", false, solvers.LinearSettings{Method: solvers.BiCGSTAB, Preconditioner: solvers.Jacobi}},
+		{"gmres-ilu0", false, solvers.LinearSettings{Method: solvers.GMRES, Restart: 10}},
+		{"gmres-none", false, solvers.LinearSettings{Method: solvers.GMRES, Preconditioner: solvers.NoPreconditioner}},
+	} {
+		a, dense := randomSystem(rng, 200, tc.tri)
+		b := make([]float64, 200)
+		for i := range b {
+			b[i] = rng.NormFloat64()
+		}
+		var want mat.VecDense
+		if err := want.SolveVec(dense, mat.NewVecDense(200, b)); err != nil {
+			t.Fatal(err)
+		}
+		s, err := solvers.NewLinearSolver(a, &tc.set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float64, 200)
+		res, err := s.Solve(x, b)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		worst := 0.0
+		for i := range x {
+			worst = math.Max(worst, math.Abs(x[i]-want.AtVec(i)))
+		}
+		t.Logf("%s: %d iterations, residual %.1e, max error %.1e", tc.name, res.Iterations, res.Residual, worst)
+		// Diagonally dominant by 0.1: the condition number is below ~100,
+		// so the error is below 100 × the 1e-10 residual tolerance.
+		if worst > 1e-8 || res.Residual > 1e-10 {
+			t.Errorf("%s: error %.2e, residual %.2e", tc.name, worst, res.Residual)
+		}
+	}
+}
+
+// A cyclic tridiagonal system is solved directly via Sherman–Morrison.
+func TestCyclicTridiagonal(t *testing.T) {
+	n := 50
+	dense := mat.NewDense(n, n, nil)
+	var ip, ind []int
+	var data []float64
+	ip = append(ip, 0)
+	for i := 0; i < n; i++ {
+		row := map[int]float64{i: 3, (i + 1) % n: -1.2, (i + n - 1) % n: -0.7}
+		for j := 0; j < n; j++ {
+			if v, ok := row[j]; ok {
+				ind = append(ind, j)
+				data = append(data, v)
+				dense.Set(i, j, v)
+			}
+		}
+		ip = append(ip, len(ind))
+	}
+	a := sparse.NewCSR(n, n, ip, ind, data)
+	b := make([]float64, n)
+	for i := range b {
+		b[i] = math.Sin(float64(i))
+	}
+	s, err := solvers.NewLinearSolver(a, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.(*solvers.Tridiagonal); !ok {
+		t.Fatalf("Auto chose %T for a cyclic tridiagonal matrix", s)
+	}
+	x := make([]float64, n)
+	res, err := s.Solve(x, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want mat.VecDense
+	want.SolveVec(dense, mat.NewVecDense(n, b))
+	for i := range x {
+		if math.Abs(x[i]-want.AtVec(i)) > 1e-13 {
+			t.Fatalf("x[%d] = %v, want %v", i, x[i], want.AtVec(i))
+		}
+	}
+	if res.Residual > 1e-14 {
+		t.Errorf("residual %g", res.Residual)
+	}
+}
+
+// A solve that cannot converge says so.
+func TestKrylovReportsFailure(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	a, _ := randomSystem(rng, 100, false)
+	s, err := solvers.NewLinearSolver(a, &solvers.LinearSettings{Method: solvers.GMRES, Preconditioner: solvers.NoPreconditioner, MaxIterations: 2, Tolerance: 1e-14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]float64, 100)
+	b[0] = 1
+	res, err := s.Solve(make([]float64, 100), b)
+	if err == nil || res.Status != solvers.MaxIterations {
+		t.Errorf("status %v, error %v: want an iteration-limit error", res.Status, err)
+	}
+}
