@@ -11,17 +11,22 @@
 //	J = mu p − D grad p − (1 − alpha) (div D) p,
 //
 // where alpha = 0 is Itô (dp/dt = div[(−mu + div D) p + D grad p]),
-// alpha = 1/2 Stratonovich and alpha = 1 anti-Itô (Hänggi–Klimontovich). For
-// diagonal D this is exactly the SDE dX_i = mu_i dt + sqrt(2 D_ii) dW_i read
-// in that convention, since the spurious drift of convention alpha is
-// alpha·sum_j ∂_j D_ij. For a full D = sigma sigma^T/2 the alpha-terms are
-// alpha·sum_j ∂_j D_ij, which equals the convention's correction
-// alpha·sum_jk sigma_jk ∂_j sigma_ik only when sigma is the symmetric square
-// root of 2D or, generally, when sum_k (∂_j sigma_ik) sigma_jk is symmetric in
-// the sense of the Stratonovich correction; fokker's alpha-family is defined
-// by the flux above (the "D-convention"), which is what users of a
-// Fokker–Planck equation specify. The user never supplies div D: the
-// noise-induced drift comes from differences of D between cells.
+// alpha = 1/2 Stratonovich and alpha = 1 anti-Itô (Hänggi–Klimontovich).
+// Equivalently, the process is the Itô SDE with drift mu + alpha div D.
+//
+// For diagonal D this is exactly dX_i = mu_i dt + sqrt(2 D_ii) dW_i read in
+// the convention alpha, whose correction to the Itô drift,
+// alpha sum_jk sigma_jk ∂_j sigma_ik, equals alpha ∂_i D_ii there. For a full
+// D the SDE's correction depends on the chosen factor sigma (D = sigma
+// sigma^T/2 does not fix it), while a Fokker–Planck equation can only depend
+// on D: fokker defines the convention by the flux above, i.e. by the Itô drift
+// mu + alpha div D. It coincides with the SDE for every sigma for which
+// sum_jk sigma_jk ∂_j sigma_ik = sum_j ∂_j D_ij — constant sigma, diagonal
+// sigma, and the symmetric square root whenever it commutes with its
+// derivatives — and differs from it otherwise by
+// (alpha/2) sum_jk (sigma_jk ∂_j sigma_ik − sigma_ik ∂_j sigma_jk).
+// The user never supplies div D: the noise-induced drift comes from
+// differences of D between cells.
 //
 // # Discretisation
 //

@@ -1,0 +1,70 @@
+# fokker — make demo | make test | make bench | make build
+#
+# Every target installs what is missing first (Debian packages through
+# apt-get, as root or with sudo). Go itself is expected at /usr/local/go or on
+# PATH.
+
+SHELL := /bin/bash
+export PATH := /usr/local/go/bin:$(HOME)/go/bin:$(PATH)
+export CGO_ENABLED := 1
+
+BIN      := bin/fokker
+GO       ?= go
+# Debian packages the build and the tests need.
+DEB_PKGS := libhdf5-dev pkg-config python3-h5py python3-xarray python3-h5netcdf python3-scipy python3-numpy
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build demo test test-short fuzz bench clean
+
+all: build
+
+# deps installs the missing Debian packages (once; a stamp records success).
+deps: .deps.stamp
+.deps.stamp:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "Go is not installed (expected /usr/local/go/bin/go)"; exit 1; }
+	@touch $@
+
+build: deps
+	$(GO) build -o $(BIN) ./cmd/fokker
+
+# demo runs the flagship 2D example end to end: spec -> demo.h5 -> demo.png.
+demo: build
+	@mkdir -p demo
+	$(BIN) examples demo
+	$(BIN) run demo/rotation2d.toml -o demo.h5
+	$(BIN) plot demo.h5 -o demo.png
+	$(BIN) inspect demo.h5
+	@echo; echo "wrote demo.h5 and demo.png"
+
+# test runs every test (the Python interop tests need the Debian packages
+# above), vets the code, and gives each fuzz target a short run.
+test: deps
+	$(GO) vet ./...
+	$(GO) test -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+
+test-short: deps
+	$(GO) test -short ./...
+
+FUZZTIME ?= 30s
+fuzz: deps
+	@set -e; for target in $$($(GO) test -list '^Fuzz' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!="")print $$2":"f; f=""}'); do \
+	  pkg=$${target%%:*}; for fz in $${target#*:}; do \
+	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+bench: build
+	$(BIN) bench
+
+clean:
+	rm -rf bin demo demo.h5 demo.png .deps.stamp
