@@ -24,6 +24,7 @@ type Spec struct {
 	Solver    Solver         `toml:"solver"`
 	Output    Output         `toml:"output"`
 	Particles *Particles     `toml:"particles"`
+	Exact     *Exact         `toml:"exact"`
 
 	// Source is the TOML text and Path the file it came from ("" if none).
 	Source string `toml:"-"`
@@ -100,6 +101,17 @@ type Particles struct {
 	Dt     float64 `toml:"dt"`
 	Scheme string  `toml:"scheme"`
 	Seed   uint64  `toml:"seed"`
+}
+
+// Exact is the optional [exact] table: reference densities written beside
+// the computed ones and compared with them.
+type Exact struct {
+	// Density is the exact transient density p(x, t), as given (not
+	// normalised: with absorbing sides its mass decays).
+	Density string `toml:"density"`
+	// Stationary is the exact stationary density up to a constant factor;
+	// it is normalised on the grid.
+	Stationary string `toml:"stationary"`
 }
 
 // Error is a problem with a spec, located by file, line and field.
@@ -390,6 +402,9 @@ func (s *Spec) check() error {
 	}
 	if s.Solver.Regularization < 0 || !finite(s.Solver.Regularization) {
 		return s.Errorf("solver.regularization", "must be >= 0")
+	}
+	if e := s.Exact; e != nil && e.Density == "" && e.Stationary == "" {
+		return s.Errorf("exact", "give density (transient) or stationary")
 	}
 	if p := s.Particles; p != nil {
 		if p.Count < 0 {
