@@ -1,10 +1,10 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"math"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -103,8 +103,20 @@ func l1Distance(g *grid.Grid, a, b []float64) float64 {
 	return s
 }
 
+// created returns the creation time for provenance: now, or
+// SOURCE_DATE_EPOCH when set (reproducible builds and golden tests).
+func created() time.Time {
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		if sec, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.Unix(sec, 0).UTC()
+		}
+	}
+	return time.Now()
+}
+
 func header(e *env, s *spec.Spec, p *problem.Problem, scheme string) data.Header {
 	return data.Header{
+		Created:       created(),
 		FokkerVersion: versionString(),
 		Command:       e.commandLine(),
 		Spec:          s.Source,
@@ -326,6 +338,3 @@ func fmtMat(m []float64, d int) string {
 	}
 	return "[" + strings.Join(rows, ", ") + "]"
 }
-
-var _ = errors.New
-var _ io.Writer

@@ -1,0 +1,52 @@
+// Package data writes and reads fokker's HDF5 output files, the
+// "fokker-density" layout (format_version 1) described in docs/format.md.
+//
+// A Writer creates a file for one grid, then either appends snapshots of a
+// time-dependent density (Append) or writes one stationary density
+// (WriteStationary). Open reads any such file back, including one that is
+// still being written or whose writer was killed.
+//
+//	w, err := data.NewWriter("run.h5", g, data.WithHeader(data.Header{Command: "fokker run"}))
+//	...
+//	err = w.Append(t, p) // p is the density on g, row-major, last axis fastest
+//	...
+//	err = w.Close()
+//
+// # Layout
+//
+// The grid axes are stored twice under two names that are hard links to the
+// same HDF5 dataset: /grid/<axis> (the documented path) and /<axis> (a
+// dimension scale in the root group, which is where netCDF readers such as
+// h5netcdf and xarray look for it). /time is the scale of the snapshot
+// dimension; /axis and /axis2 label the rows and columns of /mean and
+// /covariance with the axis names. Every dataset in the root group carries
+// dimension scales, so xarray.open_dataset(path, engine="h5netcdf") gives
+// named dimensions and coordinates without options.
+//
+// # Completeness and live reading
+//
+// Append writes /density, /mass, /mean and /covariance for a snapshot,
+// flushes, then appends its entry to /time and flushes again, and returns
+// only then. An entry of /time therefore marks a snapshot whose data are all
+// on disk: a reader counts complete snapshots as the entries of /time
+// (trailing NaN entries, the fill value, do not count).
+//
+// After StartSWMR the file is in HDF5's single-writer/multiple-reader mode:
+// readers may open it while it is written (h5py: swmr=True; Open does this by
+// itself) and a crash of the writer leaves a file in which every appended
+// snapshot is readable. No dataset, attribute or dimension can be created
+// after StartSWMR. A file whose SWMR writer was killed can be made readable
+// by non-SWMR readers again with Recover.
+//
+// # Concurrency
+//
+// A Writer or a File must not be used by several goroutines at once.
+// Distinct Writers and Files may be used concurrently.
+//
+// # Errors
+//
+// Programmer errors (a density of the wrong length, Append on a steady
+// writer) panic with a message prefixed "data: ". Everything the outside
+// world can cause (I/O, a damaged or foreign file, a name clash) is returned
+// as an error prefixed "data: " that names the file.
+package data

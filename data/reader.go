@@ -1,0 +1,638 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fokkerplanck/fokker/grid"
+)
+
+// File is a fokker-density file opened for reading.
+type File struct {
+	path    string
+	id      hid
+	swmr    bool
+	header  Header
+	version int
+	kind    Kind
+
+	names   []string
+	shape   []int
+	centres [][]float64
+	edges   [][]float64
+	bounds  [][2]string
+
+	// Transient files: open datasets and the complete snapshots.
+	time, density, mass, mean, cov hid
+	times                          []float64
+}
+
+// Open opens the fokker-density file at path. It checks the format and
+// format_version attributes and reads the grid and the times of the complete
+// snapshots.
+//
+// A file still being written in SWMR mode, or whose SWMR writer was killed,
+// is opened in SWMR-read mode (SWMR reports true); Refresh then picks up
+// snapshots appended since. A file being written by a writer that has not
+// called StartSWMR cannot be opened (HDF5 locks it).
+func Open(path string) (*File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("data: open %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("data: open %s: is a directory", path)
+	}
+	if fi.Size() == 0 || !isHDF5(path) {
+		return nil, fmt.Errorf("data: open %s: not an HDF5 file", path)
+	}
+	f := &File{path: path, id: -1, time: -1, density: -1, mass: -1, mean: -1, cov: -1}
+	f.id, err = fileOpen(path, false)
+	if err != nil {
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "already open for"):
+			// Being written in SWMR mode, or left by a killed writer: the
+			// superblock still says "open for writing", which only SWMR
+			// readers accept.
+			id, serr := fileOpen(path, true)
+			if serr != nil {
+				return nil, fmt.Errorf("data: open %s: %w (and in SWMR mode: %v)", path, err, serr)
+			}
+			f.id, f.swmr = id, true
+		case strings.Contains(msg, "truncated"):
+			return nil, fmt.Errorf("data: open %s: the file is truncated: %w", path, err)
+		case strings.Contains(msg, "unable to lock"):
+			return nil, fmt.Errorf("data: open %s: the file is being written by a writer not (yet) in SWMR mode: %w", path, err)
+		default:
+			return nil, fmt.Errorf("data: open %s: the file is damaged or not readable: %w", path, err)
+		}
+	}
+	if err := f.load(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data: open %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// Recover clears the "open for writing" flags that a writer killed in SWMR
+// mode leaves in the file's superblock, like `h5clear -s`, so that readers
+// not in SWMR mode (h5py without swmr=True, HDF5.jl, h5dump) can open the
+// file again. The data are not touched. It must not be called while a writer
+// still has the file open.
+func Recover(path string) error {
+	if !isHDF5(path) {
+		return fmt.Errorf("data: recover %s: not an HDF5 file", path)
+	}
+	if err := fileClear(path); err != nil {
+		return fmt.Errorf("data: recover %s: %w", path, err)
+	}
+	return nil
+}
+
+func (f *File) load() error {
+	names, err := attrNames(f.id)
+	if err != nil {
+		return fmt.Errorf("root attributes: %w", err)
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	if !have[attrFormat] {
+		return errors.New("not a fokker-density file (no root attribute \"format\")")
+	}
+	if v, err := attrRead(f.id, attrFormat); err != nil || v != Format {
+		return fmt.Errorf("not a fokker-density file (root attribute format = %v)", v)
+	}
+	if !have[attrFormatVersion] {
+		return errors.New("no root attribute format_version")
+	}
+	v, err := attrRead(f.id, attrFormatVersion)
+	if err != nil {
+		return fmt.Errorf("root attribute format_version: %w", err)
+	}
+	ver, ok := v.(int64)
+	if !ok {
+		return fmt.Errorf("root attribute format_version is %T, want an integer", v)
+	}
+	if ver != FormatVersion {
+		return fmt.Errorf("format_version %d is not supported (this fokker reads version %d)", ver, FormatVersion)
+	}
+	f.version = int(ver)
+
+	f.header.Extra = map[string]any{}
+	for _, n := range names {
+		if n == attrFormat || n == attrFormatVersion {
+			continue
+		}
+		v, err := attrRead(f.id, n)
+		if err != nil {
+			if errors.Is(err, errAttrType) {
+				continue // not representable; left out
+			}
+			return fmt.Errorf("root attribute %s: %w", n, err)
+		}
+		s, _ := v.(string)
+		switch n {
+		case attrAxes:
+			switch a := v.(type) {
+			case []string:
+				f.names = a
+			case string:
+				f.names = []string{a}
+			default:
+				return fmt.Errorf("root attribute axes is %T, want strings", v)
+			}
+		case attrFokkerVersion:
+			f.header.FokkerVersion = s
+		case attrCreated:
+			f.header.Created, _ = time.Parse(time.RFC3339, s)
+		case attrCommand:
+			f.header.Command = s
+		case attrSpec:
+			f.header.Spec = s
+		case attrConvention:
+			f.header.Convention = s
+		case attrScheme:
+			f.header.Scheme = s
+		default:
+			f.header.Extra[n] = v
+		}
+	}
+	if len(f.names) == 0 {
+		return errors.New("no root attribute axes")
+	}
+
+	for _, name := range f.names {
+		c, err := f.vector(centresPath(name))
+		if err != nil {
+			return err
+		}
+		e, err := f.vector(edgesPath(name))
+		if err != nil {
+			return err
+		}
+		if len(e) != len(c)+1 {
+			return fmt.Errorf("axis %s: %d edges for %d centres", name, len(e), len(c))
+		}
+		var b [2]string
+		if id, err := dsOpen(f.id, edgesPath(name)); err == nil {
+			for i, a := range []string{attrLower, attrUpper} {
+				if v, err := attrRead(id, a); err == nil {
+					b[i], _ = v.(string)
+				}
+			}
+			dsClose(id)
+		}
+		f.centres = append(f.centres, c)
+		f.edges = append(f.edges, e)
+		f.bounds = append(f.bounds, b)
+		f.shape = append(f.shape, len(c))
+	}
+
+	kd, err := exists(f.id, PathDensity)
+	if err != nil {
+		return err
+	}
+	ks, err := exists(f.id, PathStationary)
+	if err != nil {
+		return err
+	}
+	switch {
+	case kd == objDataset:
+		f.kind = Transient
+		return f.openSeries()
+	case ks == objDataset:
+		f.kind = Steady
+		return nil
+	}
+	return fmt.Errorf("neither %s nor %s in the file", PathDensity, PathStationary)
+}
+
+// vector reads a 1-D numeric dataset.
+func (f *File) vector(path string) ([]float64, error) {
+	shape, v, err := f.read(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(shape) != 1 {
+		return nil, fmt.Errorf("%s has shape %v, want one dimension", path, shape)
+	}
+	return v, nil
+}
+
+func (f *File) openSeries() error {
+	d := len(f.names)
+	for _, s := range []struct {
+		path string
+		id   *hid
+		row  []int
+	}{
+		{PathTime, &f.time, nil},
+		{PathDensity, &f.density, f.shape},
+		{PathMass, &f.mass, nil},
+		{PathMean, &f.mean, []int{d}},
+		{PathCovariance, &f.cov, []int{d, d}},
+	} {
+		id, err := dsOpen(f.id, s.path)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", s.path, err)
+		}
+		*s.id = id
+		shape, _, class, err := dsInfo(id)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.path, err)
+		}
+		if class != classFloat && class != classInteger {
+			return fmt.Errorf("%s is not numeric", s.path)
+		}
+		if len(shape) != len(s.row)+1 || !slices.Equal(shape[1:], s.row) {
+			return fmt.Errorf("%s has shape %v, want [n_snap %v]", s.path, shape, s.row)
+		}
+	}
+	return f.count()
+}
+
+// count reads /time and sets the complete snapshots: the entries of /time
+// without the trailing NaN (unwritten) ones, and no more than the rows of
+// /density, /mass, /mean and /covariance.
+func (f *File) count() error {
+	shape, _, _, err := dsInfo(f.time)
+	if err != nil {
+		return fmt.Errorf("%s: %w", PathTime, err)
+	}
+	n := shape[0]
+	for _, id := range []hid{f.density, f.mass, f.mean, f.cov} {
+		s, _, _, err := dsInfo(id)
+		if err != nil {
+			return err
+		}
+		n = min(n, s[0])
+	}
+	t := resize(f.times, n)
+	if n > 0 {
+		if err := dsReadRows(f.time, 0, n, t); err != nil {
+			return fmt.Errorf("read %s: %w", PathTime, err)
+		}
+	}
+	for n > 0 && math.IsNaN(t[n-1]) {
+		n--
+	}
+	f.times = t[:n]
+	return nil
+}
+
+// Refresh makes snapshots appended since Open (or the last Refresh) visible.
+// It matters for a file opened in SWMR mode, and for a file that a Writer of
+// the same process is writing.
+func (f *File) Refresh() error {
+	if f.kind != Transient {
+		return nil
+	}
+	if f.swmr {
+		// /time first: every snapshot it counts is then in the others.
+		for _, id := range []hid{f.time, f.density, f.mass, f.mean, f.cov} {
+			if err := dsRefresh(id); err != nil {
+				return fmt.Errorf("data: refresh %s: %w", f.path, err)
+			}
+		}
+	}
+	if err := f.count(); err != nil {
+		return fmt.Errorf("data: refresh %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Close closes the file. Calling Close again does nothing.
+func (f *File) Close() error {
+	var errs []error
+	for _, id := range []*hid{&f.time, &f.density, &f.mass, &f.mean, &f.cov} {
+		if *id >= 0 {
+			if err := dsClose(*id); err != nil {
+				errs = append(errs, err)
+			}
+			*id = -1
+		}
+	}
+	if f.id >= 0 {
+		if err := fileClose(f.id); err != nil {
+			errs = append(errs, err)
+		}
+		f.id = -1
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("data: close %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Path returns the path of the file.
+func (f *File) Path() string { return f.path }
+
+// SWMR reports whether the file was opened in SWMR-read mode, because it is
+// being written or its writer was killed.
+func (f *File) SWMR() bool { return f.swmr }
+
+// FormatVersion returns the format_version of the file.
+func (f *File) FormatVersion() int { return f.version }
+
+// Header returns the descriptive root attributes.
+func (f *File) Header() Header { return f.header }
+
+// Spec returns the TOML text of the problem (the root attribute spec).
+func (f *File) Spec() string { return f.header.Spec }
+
+// Kind returns what the file holds.
+func (f *File) Kind() Kind { return f.kind }
+
+// Dim returns the number of axes.
+func (f *File) Dim() int { return len(f.names) }
+
+// Names returns the axis names. The slice must not be modified.
+func (f *File) Names() []string { return f.names }
+
+// Shape returns the number of cells along each axis. The slice must not be
+// modified.
+func (f *File) Shape() []int { return f.shape }
+
+// Len returns the number of cells of the grid.
+func (f *File) Len() int { return prod(f.shape) }
+
+// Centres returns the cell centres of axis k. The slice must not be modified.
+func (f *File) Centres(k int) []float64 { return f.centres[k] }
+
+// Edges returns the face coordinates of axis k. The slice must not be
+// modified.
+func (f *File) Edges(k int) []float64 { return f.edges[k] }
+
+// Grid rebuilds the grid of the file, boundaries included.
+func (f *File) Grid() (*grid.Grid, error) {
+	axes := make([]grid.Axis, len(f.names))
+	for k, name := range f.names {
+		a := grid.Stretched(name, f.edges[k])
+		for i, s := range f.bounds[k] {
+			if s == "" {
+				continue
+			}
+			b, err := grid.ParseBoundary(s)
+			if err != nil {
+				return nil, fmt.Errorf("data: %s: axis %s: %w", f.path, name, err)
+			}
+			if i == 0 {
+				a.Lower = b
+			} else {
+				a.Upper = b
+			}
+		}
+		axes[k] = a
+	}
+	g, err := grid.New(axes...)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: %w", f.path, err)
+	}
+	return g, nil
+}
+
+// Snapshots returns the number of complete snapshots.
+func (f *File) Snapshots() int { return len(f.times) }
+
+// Times returns the times of the complete snapshots. The slice must not be
+// modified.
+func (f *File) Times() []float64 { return f.times }
+
+func (f *File) snapshot(i int) error {
+	if f.kind != Transient {
+		return fmt.Errorf("data: %s: steady file has no snapshots", f.path)
+	}
+	if i < 0 || i >= len(f.times) {
+		return fmt.Errorf("data: %s: snapshot %d out of range [0, %d)", f.path, i, len(f.times))
+	}
+	return nil
+}
+
+// Density reads the density of snapshot i into dst, which is resized (and
+// reallocated only if too small), and returns it.
+func (f *File) Density(dst []float64, i int) ([]float64, error) {
+	if err := f.snapshot(i); err != nil {
+		return dst, err
+	}
+	dst = resize(dst, f.Len())
+	if err := dsReadRows(f.density, i, 1, dst); err != nil {
+		return dst, fmt.Errorf("data: %s: read snapshot %d of %s: %w", f.path, i, PathDensity, err)
+	}
+	return dst, nil
+}
+
+// Moments reads the mass, mean and covariance of snapshot i.
+func (f *File) Moments(i int) (Moments, error) {
+	var m Moments
+	if err := f.snapshot(i); err != nil {
+		return m, err
+	}
+	d := f.Dim()
+	mass := make([]float64, 1)
+	m.Mean = make([]float64, d)
+	m.Cov = make([]float64, d*d)
+	for _, r := range []struct {
+		id   hid
+		path string
+		v    []float64
+	}{{f.mass, PathMass, mass}, {f.mean, PathMean, m.Mean}, {f.cov, PathCovariance, m.Cov}} {
+		if err := dsReadRows(r.id, i, 1, r.v); err != nil {
+			return m, fmt.Errorf("data: %s: read snapshot %d of %s: %w", f.path, i, r.path, err)
+		}
+	}
+	m.Mass = mass[0]
+	return m, nil
+}
+
+// Stationary reads the stationary density of a steady file into dst (resized
+// as in Density) and returns it with the residual of the solve.
+func (f *File) Stationary(dst []float64) ([]float64, float64, error) {
+	if f.kind != Steady {
+		return dst, 0, fmt.Errorf("data: %s: transient file has no %s", f.path, PathStationary)
+	}
+	id, err := dsOpen(f.id, PathStationary)
+	if err != nil {
+		return dst, 0, fmt.Errorf("data: %s: open %s: %w", f.path, PathStationary, err)
+	}
+	defer dsClose(id)
+	shape, _, _, err := dsInfo(id)
+	if err != nil || !slices.Equal(shape, f.shape) {
+		return dst, 0, fmt.Errorf("data: %s: %s has shape %v, want %v (%v)", f.path, PathStationary, shape, f.shape, err)
+	}
+	dst = resize(dst, f.Len())
+	if err := dsReadAll(id, dst); err != nil {
+		return dst, 0, fmt.Errorf("data: %s: read %s: %w", f.path, PathStationary, err)
+	}
+	res := math.NaN()
+	if v, err := attrRead(id, AttrResidual); err == nil {
+		if r, ok := v.(float64); ok {
+			res = r
+		}
+	}
+	return dst, res, nil
+}
+
+// StationaryMoments reads the mass, mean and covariance of the stationary
+// density of a steady file.
+func (f *File) StationaryMoments() (Moments, error) {
+	var m Moments
+	if f.kind != Steady {
+		return m, fmt.Errorf("data: %s: transient file has no stationary moments", f.path)
+	}
+	d := f.Dim()
+	for _, r := range []struct {
+		path string
+		n    int
+		dst  *[]float64
+	}{{PathMass, 1, nil}, {PathMean, d, &m.Mean}, {PathCovariance, d * d, &m.Cov}} {
+		_, v, err := f.Dataset(r.path)
+		if err != nil {
+			return m, err
+		}
+		if len(v) != r.n {
+			return m, fmt.Errorf("data: %s: %s has %d values, want %d", f.path, r.path, len(v), r.n)
+		}
+		if r.dst == nil {
+			m.Mass = v[0]
+		} else {
+			*r.dst = v
+		}
+	}
+	return m, nil
+}
+
+// Dataset reads the numeric dataset at path, converted to float64, with its
+// shape (empty for a scalar). In SWMR mode the dataset is refreshed first, so
+// a per-snapshot dataset may have rows beyond Snapshots(); ignore them.
+func (f *File) Dataset(path string) (shape []int, v []float64, err error) {
+	shape, v, err = f.read(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: %s: %w", f.path, err)
+	}
+	return shape, v, nil
+}
+
+func (f *File) read(path string) (shape []int, v []float64, err error) {
+	p, err := cleanPath(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, err := exists(f.id, p)
+	if err != nil || k != objDataset {
+		return nil, nil, fmt.Errorf("no dataset %s", p)
+	}
+	id, err := dsOpen(f.id, p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", p, err)
+	}
+	defer dsClose(id)
+	if f.swmr {
+		if err := dsRefresh(id); err != nil {
+			return nil, nil, fmt.Errorf("refresh %s: %w", p, err)
+		}
+	}
+	shape, _, class, err := dsInfo(id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", p, err)
+	}
+	if class != classFloat && class != classInteger {
+		return nil, nil, fmt.Errorf("%s is not numeric", p)
+	}
+	v = make([]float64, prod(shape))
+	if len(v) > 0 {
+		if err := dsReadAll(id, v); err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", p, err)
+		}
+	}
+	return shape, v, nil
+}
+
+// DatasetInfo describes a dataset of a file.
+type DatasetInfo struct {
+	Path  string
+	Shape []int
+	// Dims holds the name of the dimension scale of each axis, "" where
+	// there is none.
+	Dims []string
+}
+
+// Datasets lists every dataset in the file, sorted by path. A dataset with
+// two names (the hard links /x and /grid/x) is listed under both.
+func (f *File) Datasets() ([]DatasetInfo, error) {
+	paths, err := datasetPaths(f.id)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: list datasets: %w", f.path, err)
+	}
+	slices.Sort(paths)
+	out := make([]DatasetInfo, 0, len(paths))
+	for _, p := range paths {
+		id, err := dsOpen(f.id, p)
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: open %s: %w", f.path, p, err)
+		}
+		shape, _, _, err := dsInfo(id)
+		if err != nil {
+			dsClose(id)
+			return nil, fmt.Errorf("data: %s: %s: %w", f.path, p, err)
+		}
+		dims := make([]string, len(shape))
+		for k := range dims {
+			dims[k] = dimName(id, k)
+		}
+		if err := dsClose(id); err != nil {
+			return nil, fmt.Errorf("data: %s: close %s: %w", f.path, p, err)
+		}
+		out = append(out, DatasetInfo{Path: p, Shape: shape, Dims: dims})
+	}
+	return out, nil
+}
+
+// Attrs reads the attributes of the object at path ("/" for the root group)
+// that are strings, integers or floats (see Header.Extra for the Go types).
+func (f *File) Attrs(path string) (map[string]any, error) {
+	if path != "/" {
+		p, err := cleanPath(path)
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: %w", f.path, err)
+		}
+		path = p
+	}
+	k, err := exists(f.id, path)
+	if err != nil || k == objNone {
+		return nil, fmt.Errorf("data: %s: no object %s", f.path, path)
+	}
+	id, err := objOpen(f.id, path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: open %s: %w", f.path, path, err)
+	}
+	defer objClose(id)
+	names, err := attrNames(id)
+	if err != nil {
+		return nil, fmt.Errorf("data: %s: attributes of %s: %w", f.path, path, err)
+	}
+	m := make(map[string]any, len(names))
+	for _, n := range names {
+		v, err := attrRead(id, n)
+		if errors.Is(err, errAttrType) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("data: %s: attribute %s of %s: %w", f.path, n, path, err)
+		}
+		m[n] = v
+	}
+	return m, nil
+}
