@@ -418,7 +418,7 @@ func (st *Stepper) step(p []float64, t, h float64, step int) (float64, error) {
 // Euler step of h/8 followed by variable-step BDF2 steps of h/8, h/4 and
 // h/2 (step ratios 1, 2, 2, inside BDF2's zero-stability bound 1+√2). A
 // single backward-Euler start-up step would leave a local error of order
-// h² |p''|, large after rough or narrow initial data; this one is 64 times
+// h² |p”|, large after rough or narrow initial data; this one is 64 times
 // smaller, and the following BDF2 step has the state at t+h/2 as its
 // history.
 func (st *Stepper) bdf2Startup(p []float64, t, h float64) error {
