@@ -38,6 +38,22 @@
 // after StartSWMR. A file whose SWMR writer was killed can be made readable
 // by non-SWMR readers again with Recover.
 //
+// # Why a cgo layer of its own
+//
+// The package talks to libhdf5 and libhdf5_hl (Debian's libhdf5-dev)
+// through a small cgo layer, h5.go, instead of gonum.org/v1/hdf5, which the
+// project first planned to use with a shim for missing calls. Mixing the two
+// is not possible: gonum/hdf5 cannot wrap a raw HDF5 handle back into its
+// objects, and its CreateFile takes no file-access property list, so a file
+// created through it cannot get the 1.10 library-version bounds that SWMR
+// needs. Its other gaps for this layout were: SimpleExtentDims panics on the
+// scalar /mass of steady files, Dataset.Read uses the file's type as the
+// memory type (a float32 dataset read into []float64 comes back garbled),
+// and string-array attributes such as axes cannot be written. h5.go wraps
+// only the calls the layout uses, converts every read to float64, checks
+// every handle is closed (tests count open objects), and turns HDF5's error
+// stack into Go errors.
+//
 // # Concurrency
 //
 // A Writer or a File must not be used by several goroutines at once.
