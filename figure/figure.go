@@ -169,7 +169,7 @@ func (f *Figure) Draw(c draw.Canvas) {
 			p.Draw(tc)
 			p.Title.TextStyle = sty
 			if p.Title.Text != "" {
-				at := vg.Point{X: dc.Center().X, Y: tc.Max.Y + sty.FontExtents().Descent}
+				at := vg.Point{X: fitTitle(&sty, p.Title.Text, dc.Center().X, tc), Y: tc.Max.Y + sty.FontExtents().Descent}
 				tc.FillText(sty, at, p.Title.Text)
 			}
 			dc.SetLineStyle(draw.LineStyle{Color: color.Black, Width: frameWidth})
@@ -420,4 +420,21 @@ func Save(f *Figure, path string) (err error) {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// fitTitle returns the x position of a title centred at x but kept inside
+// the tile, shrinking the font of sty when the title is wider than the tile.
+func fitTitle(sty *draw.TextStyle, text string, x vg.Length, tc draw.Canvas) vg.Length {
+	avail := tc.Max.X - tc.Min.X
+	if w := sty.Width(text); w > avail && w > 0 {
+		sty.Font.Size = sty.Font.Size * avail / w * 0.98
+	}
+	half := sty.Width(text) / 2
+	if x-half < tc.Min.X {
+		x = tc.Min.X + half
+	}
+	if x+half > tc.Max.X {
+		x = tc.Max.X - half
+	}
+	return x
 }
