@@ -3,11 +3,14 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/fokkerplanck/fokker/cli"
@@ -133,4 +136,31 @@ func checkPNG(t testing.TB, path string) {
 	if len(colours) < 10 {
 		t.Errorf("%s: only %d colours: blank figure?", path, len(colours))
 	}
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// buildFokker builds cmd/fokker once per test binary and returns its path.
+func buildFokker(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "fokker-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "fokker")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/fokkerplanck/fokker/cmd/fokker").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
 }

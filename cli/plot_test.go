@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fokkerplanck/fokker/cli"
 	"github.com/fokkerplanck/fokker/data"
 )
 
@@ -40,26 +38,33 @@ func TestPlotPNG(t *testing.T) {
 	}
 }
 
-// Ctrl-C (context cancellation) stops a run at the next step with exit code
-// 130 and leaves a valid file holding the snapshots written so far.
+// Ctrl-C stops a run at the next step with exit code 130 and leaves a
+// valid file holding the snapshots written so far. The test runs the real
+// binary and sends it SIGINT, reading the file from this process meanwhile
+// (as a live reader in another process would).
 func TestInterrupt(t *testing.T) {
+	bin := buildFokker(t)
 	dir := t.TempDir()
 	spec := filepath.Join(dir, "long.toml")
 	text := strings.Replace(goodSpec, "cells = [16, 16]", "cells = [96, 96]", 1)
 	text = strings.Replace(text, "end = 0.1\ndt = 0.01\nsnapshots = 3", "end = 100.0\ndt = 0.001\nsnapshots = 50001", 1)
 	os.WriteFile(spec, []byte(text), 0o644)
 	out := filepath.Join(dir, "long.h5")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int)
-	var so, se strings.Builder
-	go func() { done <- cli.Main(ctx, []string{"run", spec, "-o", out}, &so, &se) }()
+	cmd := exec.Command(bin, "run", spec, "-o", out)
+	var se strings.Builder
+	cmd.Stderr = &se
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
 	// Wait until a few snapshots are on disk, then interrupt.
 	deadline := time.Now().Add(60 * time.Second)
 wait:
 	for time.Now().Before(deadline) {
 		select {
-		case code := <-done:
-			t.Fatalf("run ended before the interrupt: exit %d, %s", code, se.String())
+		case err := <-done:
+			t.Fatalf("run ended before the interrupt: %v, %s", err, se.String())
 		default:
 		}
 		if f, err := data.Open(out); err == nil {
@@ -71,9 +76,9 @@ wait:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	cancel()
-	code := <-done
-	if code != 130 {
+	cmd.Process.Signal(os.Interrupt)
+	<-done
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
 		t.Fatalf("exit %d, want 130; stderr %q", code, se.String())
 	}
 	f, err := data.Open(out)
