@@ -56,8 +56,8 @@ test-short: deps
 
 FUZZTIME ?= 30s
 fuzz: deps
-	@set -e; for target in $$($(GO) test -list '^Fuzz' ./... | grep -E '^(Fuzz|ok)' | awk '/^Fuzz/{f=f" "$$1} /^ok/{if(f!="")print $$2":"f; f=""}'); do \
-	  pkg=$${target%%:*}; for fz in $${target#*:}; do \
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for fz in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
 	    $(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
