@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -25,6 +26,8 @@ func TestInspectGolden(t *testing.T) {
 		out := mustRun(t, "inspect", c.name+".h5")
 		os.Chdir(wd)
 		out = strings.ReplaceAll(out, dir+string(filepath.Separator), "")
+		// Round-off-level residuals depend on summation order: mask them.
+		out = regexp.MustCompile(`residual [0-9.]+e-1[5-9]`).ReplaceAllString(out, "residual <round-off>")
 		golden := filepath.Join("testdata", "inspect-"+c.name+".golden")
 		if *update {
 			os.WriteFile(golden, []byte(out), 0o644)

@@ -66,8 +66,14 @@ func faceCoefficients(s Scheme, g, kf, v float64) (a, b float64) {
 			// The limit kf → 0 of Scharfetter–Gummel is upwind.
 			return g * math.Max(v, 0), g * math.Max(-v, 0)
 		}
+		// B(−z) = B(z) + z: one exponential per face, evaluated at |z| so
+		// that the addition never cancels.
 		z := v / kf
-		return g * kf * bernoulli(-z), g * kf * bernoulli(z)
+		bz := bernoulli(math.Abs(z))
+		if z >= 0 {
+			return g * kf * (bz + z), g * kf * bz
+		}
+		return g * kf * bz, g * kf * (bz - z)
 	case Central:
 		return g * (kf + 0.5*v), g * (kf - 0.5*v)
 	case Upwind:

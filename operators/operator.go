@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/james-bowman/sparse"
 
@@ -33,6 +35,10 @@ type Settings struct {
 	// D before it is decomposed, so that a rank-deficient D gets a finite
 	// stencil. It changes the equation; zero (the default) means none.
 	Regularization float64
+
+	// Workers is the number of goroutines used for assembly (zero value:
+	// GOMAXPROCS). The result does not depend on it.
+	Workers int
 }
 
 func (s *Settings) maxSteps() int {
@@ -57,12 +63,15 @@ func (s *Settings) maxStencil() int {
 // values in place, without allocating, as long as the set of stencil
 // directions does not change.
 type Operator struct {
-	g      *grid.Grid
-	m      Model
-	scheme Scheme
-	set    Settings
-	alpha  float64
-	d      int
+	g       *grid.Grid
+	m       Model
+	scheme  Scheme
+	set     Settings
+	alpha   float64
+	d, n    int
+	shape   []int
+	strides []int
+	workers int
 
 	vol []float64 // cell volumes
 
@@ -74,20 +83,37 @@ type Operator struct {
 	kappa [][]float64
 	pot   []float64 // U at cell centres, if Potential != nil
 
-	conns    []connection
+	// The connection from cell l along direction o carries the flux
+	// F = fa[o][l] p_l − fb[o][l] p_target (mass per unit time). Axis
+	// targets follow from the grid; cross targets are tgt[o-d][l] (−1: no
+	// connection), with the weight at the target read from direction
+	// tqo[o-d][l] (different after a mirror at a wall). outflow[l] is the
+	// rate of mass leaving cell l through absorbing sides.
+	fa, fb  [][]float64
+	tgt     [][]int32
+	tqo     [][]int16
+	outflow []float64
+
+	mat      *sparse.CSR
+	indptr   []int
+	ind      []int
+	data     []float64
 	diagSlot []int32
 
-	mat    *sparse.CSR
-	indptr []int
-	ind    []int
-	data   []float64
+	scratch []workerScratch
+	changed bool // a new stencil direction appeared in evalCells
+	stats   Stats
+	t       float64
+}
 
-	stats Stats
-
-	// scratch
-	x, y, mu, dm []float64
-	terms        []sellingTerm
-	t            float64
+// workerScratch is one goroutine's workspace.
+type workerScratch struct {
+	x, mu, dm []float64
+	idx       []int
+	terms     []sellingTerm
+	peclet    float64
+	err       error
+	errCell   int
 }
 
 // Stats describes the last assembly.
@@ -113,31 +139,6 @@ type Stats struct {
 	MinOffDiagonal float64
 }
 
-type connKind uint8
-
-const (
-	connInterior connKind = iota // between two cells P and Q
-	connOutLower                 // absorbing face below cell Q (P is outside)
-	connOutUpper                 // absorbing face above cell P (Q is outside)
-)
-
-// connection is one exchange of mass between two cells (or a cell and an
-// absorbing boundary): the flux F = a p_P − b p_Q from P to Q.
-type connection struct {
-	p, q     int32 // cell indices; -1 for the outside
-	o        int16 // direction index into offs
-	qo       int16 // direction whose weight is read at Q (differs after a mirror)
-	kind     connKind
-	axis     int8    // axis of the face for axis connections, else -1
-	wrap     float64 // shift added to Q's coordinate along axis to unwrap a periodic neighbour
-	slotPQ   int32   // position of L[P,Q] in data
-	slotQP   int32   // position of L[Q,P]
-	g        float64 // geometric factor: face area over centre distance
-	h        float64 // signed distance from P to Q along the connection
-	face     float64 // face coordinate along axis (axis connections)
-	boundary bool
-}
-
 // New builds the operator of model m on grid g and assembles it at t = 0.
 func New(g *grid.Grid, m Model, s *Settings) (*Operator, error) {
 	d := g.Dim()
@@ -150,7 +151,7 @@ func New(g *grid.Grid, m Model, s *Settings) (*Operator, error) {
 	if !m.Diagonal && d > maxSellingDim {
 		return nil, fmt.Errorf("operators: full diffusion tensors are supported up to %d dimensions (declare Diagonal for d = %d)", maxSellingDim, d)
 	}
-	op := &Operator{g: g, m: m, d: d, alpha: m.Convention.Alpha()}
+	op := &Operator{g: g, m: m, d: d, n: g.Len(), alpha: m.Convention.Alpha(), shape: g.Shape(), strides: g.Strides()}
 	if s != nil {
 		op.set = *s
 	}
@@ -158,19 +159,26 @@ func New(g *grid.Grid, m Model, s *Settings) (*Operator, error) {
 	if op.set.Regularization < 0 || math.IsNaN(op.set.Regularization) {
 		return nil, fmt.Errorf("operators: Regularization must be >= 0, got %v", op.set.Regularization)
 	}
+	op.workers = op.set.Workers
+	if op.workers <= 0 {
+		op.workers = runtime.GOMAXPROCS(0)
+	}
+	if op.n < 4096 {
+		op.workers = 1
+	}
+	op.scratch = make([]workerScratch, op.workers)
+	for w := range op.scratch {
+		op.scratch[w] = workerScratch{x: make([]float64, d), mu: make([]float64, d), dm: make([]float64, d*d), idx: make([]int, d)}
+	}
 	op.vol = g.Volumes(nil)
-	op.x = make([]float64, d)
-	op.y = make([]float64, d)
-	op.mu = make([]float64, d)
-	op.dm = make([]float64, d*d)
+	op.outflow = make([]float64, op.n)
 	for k := 0; k < d; k++ {
 		var e offset
 		e[k] = 1
-		op.offs = append(op.offs, e)
-		op.kappa = append(op.kappa, make([]float64, g.Len()))
+		op.addOffset(e)
 	}
 	if m.Potential != nil {
-		op.pot = make([]float64, g.Len())
+		op.pot = make([]float64, op.n)
 	}
 	if _, err := op.evalCells(0); err != nil {
 		return nil, err
@@ -180,6 +188,14 @@ func New(g *grid.Grid, m Model, s *Settings) (*Operator, error) {
 		return nil, err
 	}
 	return op, nil
+}
+
+func (op *Operator) addOffset(e offset) int {
+	op.offs = append(op.offs, e)
+	op.kappa = append(op.kappa, make([]float64, op.n))
+	op.fa = append(op.fa, make([]float64, op.n))
+	op.fb = append(op.fb, make([]float64, op.n))
+	return len(op.offs) - 1
 }
 
 // Grid returns the grid of the operator.
@@ -225,17 +241,74 @@ func (op *Operator) Assemble(t float64) (rebuilt bool, err error) {
 
 // MulVecTo computes dst = L x, overwriting dst.
 func (op *Operator) MulVecTo(dst, x []float64) {
-	n := op.g.Len()
-	if len(dst) != n || len(x) != n {
+	if len(dst) != op.n || len(x) != op.n {
 		panic("operators: wrong vector length")
 	}
 	ip, ind, data := op.indptr, op.ind, op.data
-	for i := 0; i < n; i++ {
+	for i := 0; i < op.n; i++ {
 		s := 0.0
 		for k := ip[i]; k < ip[i+1]; k++ {
 			s += data[k] * x[ind[k]]
 		}
 		dst[i] = s
+	}
+}
+
+// Phases of work split over cells.
+const (
+	phaseCells       = iota // evaluate D and U at the centres
+	phaseConnections        // connection coefficients
+	phaseGather             // matrix rows from the connections
+)
+
+// parallel runs a phase over contiguous ranges of the cells, one per worker.
+// With one worker it runs in the calling goroutine and allocates nothing.
+func (op *Operator) parallel(phase int, t float64) {
+	nw := op.workers
+	if nw <= 1 {
+		op.work(phase, 0, op.n, 0, t)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(nw)
+	for w := 0; w < nw; w++ {
+		go func(w int) {
+			defer wg.Done()
+			op.work(phase, w*op.n/nw, (w+1)*op.n/nw, w, t)
+		}(w)
+	}
+	wg.Wait()
+}
+
+func (op *Operator) work(phase, lo, hi, w int, t float64) {
+	switch phase {
+	case phaseCells:
+		op.cells(lo, hi, w, t)
+	case phaseConnections:
+		op.connections(lo, hi, w, t)
+	case phaseGather:
+		op.gather(lo, hi, w)
+	}
+}
+
+// firstError returns the error of the lowest cell among the workers', so that
+// the message does not depend on the number of workers.
+func (op *Operator) firstError() error {
+	var err error
+	cell := math.MaxInt
+	for w := range op.scratch {
+		sc := &op.scratch[w]
+		if sc.err != nil && sc.errCell < cell {
+			err, cell = sc.err, sc.errCell
+		}
+		sc.err = nil
+	}
+	return err
+}
+
+func (sc *workerScratch) fail(cell int, err error) {
+	if sc.err == nil || cell < sc.errCell {
+		sc.err, sc.errCell = err, cell
 	}
 }
 
@@ -252,13 +325,11 @@ func (op *Operator) pointError(what string, x []float64, t float64, detail strin
 	return fmt.Errorf("operators: %s at (%s), t=%g: %s", what, b.String(), t, detail)
 }
 
-// diffusionAt evaluates and checks D at x, leaving it in op.dm.
-func (op *Operator) diffusionAt(x []float64, t float64) error {
+// diffusionAt evaluates and checks D at x, leaving it in sc.dm.
+func (op *Operator) diffusionAt(sc *workerScratch, x []float64, t float64) error {
 	d := op.d
-	dm := op.dm
-	for i := range dm {
-		dm[i] = 0
-	}
+	dm := sc.dm
+	clear(dm)
 	op.m.Diffusion(dm, x, t)
 	for i := 0; i < d; i++ {
 		for j := 0; j < d; j++ {
@@ -334,52 +405,97 @@ func checkPSD(m []float64, d int) error {
 	return nil
 }
 
+// multiIndex sets idx to the multi-index of cell l.
+func (op *Operator) multiIndex(idx []int, l int) {
+	for k, s := range op.strides {
+		idx[k] = l / s
+		l -= idx[k] * s
+	}
+}
+
+// next advances a multi-index in row-major order.
+func (op *Operator) next(idx []int) {
+	for k := op.d - 1; k >= 0; k-- {
+		idx[k]++
+		if idx[k] < op.shape[k] {
+			return
+		}
+		idx[k] = 0
+	}
+}
+
 // evalCells evaluates D (decomposed into stencil weights) and U at every cell
 // centre. It reports whether a new stencil direction appeared.
 func (op *Operator) evalCells(t float64) (changed bool, err error) {
-	g, d := op.g, op.d
-	n := g.Len()
+	d := op.d
 	for o := d; o < len(op.kappa); o++ {
 		clear(op.kappa[o])
 	}
-	x := op.x
-	for l := 0; l < n; l++ {
-		g.Centre(x, l)
-		if err := op.diffusionAt(x, t); err != nil {
-			return false, err
+	op.changed = false
+	if !op.m.Diagonal && d > 1 {
+		// Decomposition may register new directions: one goroutine.
+		op.cells(0, op.n, 0, t)
+	} else {
+		op.parallel(phaseCells, t)
+	}
+	return op.changed, op.firstError()
+}
+
+// cells evaluates D and U at the centres of cells lo..hi-1.
+func (op *Operator) cells(lo, hi, w int, t float64) {
+	d := op.d
+	full := !op.m.Diagonal && d > 1
+	sc := &op.scratch[w]
+	idx := sc.idx
+	op.multiIndex(idx, lo)
+	x := sc.x
+	for l := lo; l < hi; l++ {
+		for k := 0; k < d; k++ {
+			x[k] = op.g.Centres(k)[idx[k]]
+		}
+		op.next(idx)
+		if err := op.diffusionAt(sc, x, t); err != nil {
+			sc.fail(l, err)
+			return
 		}
 		if op.pot != nil {
 			u := op.m.Potential(x, t)
 			if math.IsNaN(u) || math.IsInf(u, 0) {
-				return false, op.pointError("potential", x, t, fmt.Sprintf("U = %v", u))
+				sc.fail(l, op.pointError("potential", x, t, fmt.Sprintf("U = %v", u)))
+				return
 			}
 			op.pot[l] = u
 		}
-		c, err := op.decompose(l, x, t)
-		if err != nil {
-			return false, err
+		if !full {
+			for k := 0; k < d; k++ {
+				op.kappa[k][l] = sc.dm[k*d+k]
+			}
+			continue
 		}
-		changed = changed || c
+		c, err := op.decompose(sc, l, x, t)
+		if err != nil {
+			sc.fail(l, err)
+			return
+		}
+		op.changed = op.changed || c
 	}
-	return changed, nil
 }
 
 // cellWidths returns the cell widths at cell l.
 func (op *Operator) cellWidths(l int) (h [maxSellingDim]float64) {
-	strides := op.g.Strides()
 	for k := 0; k < op.d && k < maxSellingDim; k++ {
-		i := l / strides[k]
-		l -= i * strides[k]
+		i := l / op.strides[k]
+		l -= i * op.strides[k]
 		h[k] = op.g.Widths(k)[i]
 	}
 	return h
 }
 
-// sellingTerms decomposes op.dm in the cell units of cell l into op.terms,
+// sellingTerms decomposes sc.dm in the cell units of cell l into sc.terms,
 // with each weight converted to kappa = lambda |H e|^2, the variance rate of
 // D along the unit vector of e.
-func (op *Operator) sellingTerms(l int, x []float64, t float64) error {
-	d, dm := op.d, op.dm
+func (op *Operator) sellingTerms(sc *workerScratch, l int, x []float64, t float64) error {
+	d, dm := op.d, sc.dm
 	h := op.cellWidths(l)
 	var ms [maxSellingDim * maxSellingDim]float64
 	for i := 0; i < d; i++ {
@@ -388,12 +504,12 @@ func (op *Operator) sellingTerms(l int, x []float64, t float64) error {
 		}
 	}
 	var err error
-	op.terms, err = selling(op.terms[:0], ms[:d*d], d, op.set.maxSteps())
+	sc.terms, err = selling(sc.terms[:0], ms[:d*d], d, op.set.maxSteps())
 	if err != nil {
 		return op.pointError("diffusion", x, t, "D is too anisotropic for this grid: Selling's decomposition did not terminate (set a small Regularization, or refine the grid)")
 	}
-	for i := range op.terms {
-		tm := &op.terms[i]
+	for i := range sc.terms {
+		tm := &sc.terms[i]
 		if tm.lambda == 0 {
 			continue
 		}
@@ -409,31 +525,22 @@ func (op *Operator) sellingTerms(l int, x []float64, t float64) error {
 	return nil
 }
 
-// decompose splits op.dm (D at cell l) into stencil weights kappa[o][l]. It
+// decompose splits sc.dm (D at cell l) into stencil weights kappa[o][l]. It
 // reports whether a new stencil direction appeared.
-func (op *Operator) decompose(l int, x []float64, t float64) (changed bool, err error) {
-	d, dm := op.d, op.dm
-	if op.m.Diagonal || d == 1 {
-		for k := 0; k < d; k++ {
-			op.kappa[k][l] = dm[k*d+k]
-		}
-		return false, nil
-	}
-	if err := op.sellingTerms(l, x, t); err != nil {
+func (op *Operator) decompose(sc *workerScratch, l int, x []float64, t float64) (changed bool, err error) {
+	if err := op.sellingTerms(sc, l, x, t); err != nil {
 		return false, err
 	}
-	for k := 0; k < d; k++ {
+	for k := 0; k < op.d; k++ {
 		op.kappa[k][l] = 0
 	}
-	for _, tm := range op.terms {
+	for _, tm := range sc.terms {
 		if tm.lambda == 0 {
 			continue
 		}
 		o := op.offsetIndex(tm.e)
 		if o < 0 {
-			op.offs = append(op.offs, tm.e)
-			op.kappa = append(op.kappa, make([]float64, op.g.Len()))
-			o = len(op.offs) - 1
+			o = op.addOffset(tm.e)
 			changed = true
 		}
 		op.kappa[o][l] += tm.lambda
@@ -450,181 +557,221 @@ func (op *Operator) offsetIndex(e offset) int {
 	return -1
 }
 
-// buildPattern lays out the connections and the CSR sparsity pattern.
-func (op *Operator) buildPattern() {
-	g, d := op.g, op.d
-	n := g.Len()
-	shape, strides := g.Shape(), g.Strides()
-	op.conns = op.conns[:0]
-	mi := make([]int, d)
-	qi := make([]int, d)
-	for l := 0; l < n; l++ {
-		g.MultiIndex(mi, l)
-		// Axis connections to the upper neighbour, and absorbing faces.
-		for k := 0; k < d; k++ {
-			c := g.Centres(k)
-			e := g.Edges(k)
-			lo, hi := g.Bounds(k)
-			i := mi[k]
-			area := op.vol[l] / g.Widths(k)[i]
-			if i == 0 && lo == grid.Absorbing {
-				h := c[0] - e[0]
-				op.conns = append(op.conns, connection{p: -1, q: int32(l), o: int16(k), qo: int16(k), kind: connOutLower, axis: int8(k), g: area / h, h: h, face: e[0], boundary: true})
-			}
-			if i+1 < shape[k] {
-				h := c[i+1] - c[i]
-				op.conns = append(op.conns, connection{p: int32(l), q: int32(l + strides[k]), o: int16(k), qo: int16(k), kind: connInterior, axis: int8(k), g: area / h, h: h, face: e[i+1]})
-			} else if hi == grid.Periodic && shape[k] > 1 {
-				L := g.Length(k)
-				h := (e[i+1] - c[i]) + (c[0] - e[0])
-				op.conns = append(op.conns, connection{p: int32(l), q: int32(l - i*strides[k]), o: int16(k), qo: int16(k), kind: connInterior, axis: int8(k), g: area / h, h: h, face: e[i+1], wrap: L, boundary: true})
-			} else if hi == grid.Absorbing {
-				h := e[i+1] - c[i]
-				op.conns = append(op.conns, connection{p: int32(l), q: -1, o: int16(k), qo: int16(k), kind: connOutUpper, axis: int8(k), g: area / h, h: h, face: e[i+1], boundary: true})
-			}
-		}
-		// Cross connections P -> P + e.
-		for o := d; o < len(op.offs); o++ {
-			e := op.offs[o]
-			absorbed := false
-			mirrored := false
-			var qe offset
-			copy(qe[:], e[:])
-			for k := 0; k < d; k++ {
-				j := mi[k] + e[k]
-				lo, hi := g.Bounds(k)
-				switch {
-				case j >= 0 && j < shape[k]:
-				case g.Periodic(k):
-					j = ((j % shape[k]) + shape[k]) % shape[k]
-				case (j < 0 && lo == grid.Absorbing) || (j >= shape[k] && hi == grid.Absorbing):
-					absorbed = true
-				default: // reflecting: mirror the target cell back inside
-					if j < 0 {
-						j = -j - 1
-					} else {
-						j = 2*shape[k] - j - 1
-					}
-					if j < 0 || j >= shape[k] {
-						absorbed = true // stencil longer than the grid
-					}
-					qe[k] = -qe[k]
-					mirrored = true
-				}
-				qi[k] = j
-			}
-			if absorbed {
-				if op.kappa[o][l] > 0 {
-					op.conns = append(op.conns, connection{p: int32(l), q: -1, o: int16(o), qo: int16(o), kind: connOutUpper, axis: -1, boundary: true})
-				}
-				continue
-			}
-			q := 0
-			for k := 0; k < d; k++ {
-				q += qi[k] * strides[k]
-			}
-			if q == l {
-				continue
-			}
-			qo := o
-			if mirrored {
-				// After a mirror the direction seen from Q is the
-				// reflected one; register it (with zero weights) if new.
-				qe = qe.canonical(d)
-				if qo = op.offsetIndex(qe); qo < 0 {
-					op.offs = append(op.offs, qe)
-					op.kappa = append(op.kappa, make([]float64, n))
-					qo = len(op.offs) - 1
-				}
-			}
-			// Without time dependence the weights are final: prune
-			// connections that carry nothing.
-			if !op.m.TimeDependent && op.kappa[o][l] == 0 && op.kappa[qo][q] == 0 {
-				continue
-			}
-			op.conns = append(op.conns, connection{p: int32(l), q: int32(q), o: int16(o), qo: int16(qo), kind: connInterior, axis: -1, boundary: mirrored})
-		}
+// upper returns the cell across the upper face of cell l (multi-index idx)
+// along axis k, with wrapped reporting a periodic wrap; q < 0 if there is no
+// neighbour cell (a reflecting or absorbing side, or a single periodic cell).
+func (op *Operator) upper(l int, idx []int, k int) (q int, wrapped bool) {
+	i := idx[k]
+	if i+1 < op.shape[k] {
+		return l + op.strides[k], false
 	}
-	// Cross connection geometry: g = mean volume over mean squared length.
-	for ci := range op.conns {
-		c := &op.conns[ci]
-		if c.axis >= 0 {
-			continue
-		}
-		e := op.offs[c.o]
-		lp := op.sqLen(e, int(c.p))
-		if c.q >= 0 {
-			lq := op.sqLen(e, int(c.q))
-			c.g = (op.vol[c.p] + op.vol[c.q]) / (lp + lq)
-		} else {
-			c.g = op.vol[c.p] / lp
-		}
+	if op.g.Periodic(k) && op.shape[k] > 1 {
+		return l - i*op.strides[k], true
 	}
+	return -1, false
+}
 
-	// CSR pattern: the diagonal plus both ends of every interior connection.
-	cols := make([][]int32, n)
-	for l := 0; l < n; l++ {
-		cols[l] = append(cols[l], int32(l))
+// lower returns the cell whose upper-face connection along axis k ends in
+// cell l, or −1.
+func (op *Operator) lower(l int, idx []int, k int) int {
+	i := idx[k]
+	if i > 0 {
+		return l - op.strides[k]
 	}
-	for _, c := range op.conns {
-		if c.kind == connInterior {
-			cols[c.p] = append(cols[c.p], c.q)
-			cols[c.q] = append(cols[c.q], c.p)
+	if op.g.Periodic(k) && op.shape[k] > 1 {
+		return l + (op.shape[k]-1)*op.strides[k]
+	}
+	return -1
+}
+
+// crossTarget returns the cell reached from cell l (multi-index idx) along
+// cross direction e, and the direction to read the weight at the target:
+// periodic axes wrap, reflecting walls mirror the target back inside (and the
+// direction with it), an absorbing side absorbs (q = −2). q = −1 when the
+// target is l itself.
+func (op *Operator) crossTarget(l int, idx []int, o int) (q int, qo int) {
+	d := op.d
+	e := op.offs[o]
+	qe := e
+	mirrored := false
+	q = 0
+	for k := 0; k < d; k++ {
+		j := idx[k] + e[k]
+		n := op.shape[k]
+		lo, hi := op.g.Bounds(k)
+		switch {
+		case j >= 0 && j < n:
+		case op.g.Periodic(k):
+			j = ((j % n) + n) % n
+		case (j < 0 && lo == grid.Absorbing) || (j >= n && hi == grid.Absorbing):
+			return -2, o
+		default:
+			if j < 0 {
+				j = -j - 1
+			} else {
+				j = 2*n - j - 1
+			}
+			if j < 0 || j >= n {
+				return -2, o // stencil longer than the grid
+			}
+			qe[k] = -qe[k]
+			mirrored = true
+		}
+		q += j * op.strides[k]
+	}
+	if q == l {
+		return -1, o
+	}
+	qo = o
+	if mirrored {
+		// After a mirror the direction seen from Q is the reflected one.
+		qe = qe.canonical(d)
+		if qo = op.offsetIndex(qe); qo < 0 {
+			qo = op.addOffset(qe)
+		}
+	}
+	return q, qo
+}
+
+// buildPattern lays out the cross connections and the CSR sparsity pattern.
+func (op *Operator) buildPattern() {
+	d, n := op.d, op.n
+	nc := len(op.offs) - d
+	// Cross targets; mirrors may register further (zero-weight) directions,
+	// whose own connections carry nothing.
+	op.tgt = op.tgt[:0]
+	op.tqo = op.tqo[:0]
+	idx := make([]int, d)
+	for c := 0; c < nc; c++ {
+		o := d + c
+		tg := make([]int32, n)
+		tq := make([]int16, n)
+		clear(idx)
+		for l := 0; l < n; l++ {
+			q, qo := op.crossTarget(l, idx, o)
+			op.next(idx)
+			switch {
+			case q == -2:
+				if op.kappa[o][l] == 0 && !op.m.TimeDependent {
+					q = -1
+				}
+			case q >= 0:
+				// Without time dependence the weights are final: prune
+				// connections that carry nothing.
+				if !op.m.TimeDependent && op.kappa[o][l] == 0 && op.kappa[qo][q] == 0 {
+					q = -1
+				}
+			}
+			tg[l], tq[l] = int32(q), int16(qo)
+		}
+		op.tgt = append(op.tgt, tg)
+		op.tqo = append(op.tqo, tq)
+	}
+	// Count the entries of each row: the diagonal, both ends of every axis
+	// connection, both ends of every cross connection.
+	count := make([]int, n+1)
+	clear(idx)
+	for l := 0; l < n; l++ {
+		count[l+1]++
+		for k := 0; k < d; k++ {
+			if q, _ := op.upper(l, idx, k); q >= 0 {
+				count[l+1]++
+				count[q+1]++
+			}
+		}
+		op.next(idx)
+	}
+	for c := range op.tgt {
+		for l, q := range op.tgt[c] {
+			if q >= 0 {
+				count[l+1]++
+				count[q+1]++
+			}
+		}
+	}
+	for l := 0; l < n; l++ {
+		count[l+1] += count[l]
+	}
+	raw := make([]int, count[n])
+	pos := make([]int, n)
+	copy(pos, count[:n])
+	add := func(i, j int) {
+		raw[pos[i]] = j
+		pos[i]++
+	}
+	clear(idx)
+	for l := 0; l < n; l++ {
+		add(l, l)
+		for k := 0; k < d; k++ {
+			if q, _ := op.upper(l, idx, k); q >= 0 {
+				add(l, q)
+				add(q, l)
+			}
+		}
+		op.next(idx)
+	}
+	for c := range op.tgt {
+		for l, q := range op.tgt[c] {
+			if q >= 0 {
+				add(l, int(q))
+				add(int(q), l)
+			}
 		}
 	}
 	op.indptr = make([]int, n+1)
-	op.ind = op.ind[:0]
+	op.ind = raw[:0]
 	for l := 0; l < n; l++ {
-		slices.Sort(cols[l])
-		cols[l] = slices.Compact(cols[l])
-		for _, j := range cols[l] {
-			op.ind = append(op.ind, int(j))
-		}
+		row := raw[count[l]:count[l+1]]
+		slices.Sort(row)
+		row = slices.Compact(row)
+		// Compaction in place: the write position never passes the read
+		// position.
+		op.ind = append(op.ind, row...)
 		op.indptr[l+1] = len(op.ind)
 	}
 	op.data = make([]float64, len(op.ind))
-	find := func(i, j int32) int32 {
-		row := op.ind[op.indptr[i]:op.indptr[i+1]]
-		k, ok := slices.BinarySearch(row, int(j))
-		if !ok {
-			panic("operators: internal error: missing pattern entry")
-		}
-		return int32(op.indptr[i] + k)
-	}
 	op.diagSlot = make([]int32, n)
 	for l := 0; l < n; l++ {
-		op.diagSlot[l] = find(int32(l), int32(l))
-	}
-	for ci := range op.conns {
-		c := &op.conns[ci]
-		if c.kind == connInterior {
-			c.slotPQ = find(c.p, c.q)
-			c.slotQP = find(c.q, c.p)
-		}
+		op.diagSlot[l] = int32(op.slot(l, l))
 	}
 	op.mat = sparse.NewCSR(n, n, op.indptr, op.ind, op.data)
-	op.stats.CrossDirections = len(op.offs) - d
+}
+
+// slot returns the position of entry (i, j) in the CSR arrays.
+func (op *Operator) slot(i, j int) int {
+	row := op.ind[op.indptr[i]:op.indptr[i+1]]
+	if len(row) <= 8 {
+		for k, c := range row {
+			if c == j {
+				return op.indptr[i] + k
+			}
+		}
+	} else if k, ok := slices.BinarySearch(row, j); ok {
+		return op.indptr[i] + k
+	}
+	panic("operators: internal error: missing pattern entry")
 }
 
 // sqLen returns |H e|^2 with H the cell widths at cell l.
 func (op *Operator) sqLen(e offset, l int) float64 {
+	h := op.cellWidths(l)
 	s := 0.0
-	strides := op.g.Strides()
 	for k := 0; k < op.d; k++ {
-		i := l / strides[k]
-		l -= i * strides[k]
-		h := op.g.Widths(k)[i] * float64(e[k])
-		s += h * h
+		v := h[k] * float64(e[k])
+		s += v * v
 	}
 	return s
 }
 
-// fill computes the matrix values at time t from the cell weights.
+// fill computes the connection coefficients at time t (in parallel over
+// cells) and gathers them into the matrix (in parallel over rows).
 func (op *Operator) fill(t float64) error {
-	g, d := op.g, op.d
-	data := op.data
-	clear(data)
-	alpha := op.alpha
+	d, n := op.d, op.n
+	clear(op.outflow)
+	op.parallel(phaseConnections, t)
+	if err := op.firstError(); err != nil {
+		return err
+	}
 	var st Stats
 	st.Time = t
 	st.CrossDirections = len(op.offs) - d
@@ -632,100 +779,32 @@ func (op *Operator) fill(t float64) error {
 	for o := d; o < len(op.offs); o++ {
 		st.MaxStencil = max(st.MaxStencil, op.offs[o].normInf(d))
 	}
-	x, mu := op.x, op.mu
-	for ci := range op.conns {
-		c := &op.conns[ci]
-		var kp, kq, v float64
-		var err error
-		switch c.kind {
-		case connInterior:
-			kp = op.kappa[c.o][c.p]
-			kq = op.kappa[c.qo][c.q]
-		case connOutLower:
-			kq = op.kappa[c.o][c.q]
-			kp, err = op.faceKappa(c, int(c.q), t)
-		case connOutUpper:
-			kp = op.kappa[c.o][c.p]
-			if c.axis >= 0 {
-				kq, err = op.faceKappa(c, int(c.p), t)
-			} else {
-				kq = kp
+	for w := range op.scratch {
+		st.MaxPeclet = math.Max(st.MaxPeclet, op.scratch[w].peclet)
+	}
+	data := op.data
+	op.parallel(phaseGather, t)
+	// Cross connections, scattered.
+	for c := range op.tgt {
+		o := d + c
+		fa, fb := op.fa[o], op.fb[o]
+		for p, q32 := range op.tgt[c] {
+			if q32 < 0 {
+				continue
 			}
-		}
-		if err != nil {
-			return err
-		}
-		// Noise-induced drift: differences of the weight between the ends.
-		v = -(1 - alpha) * (kq - kp)
-		if c.axis >= 0 {
-			k := int(c.axis)
-			// Drift at the face centre, times the centre distance.
-			cell := c.p
-			if cell < 0 {
-				cell = c.q
-			}
-			g.Centre(x, int(cell))
-			x[k] = c.face
-			if op.m.Drift != nil {
-				clear(mu)
-				op.m.Drift(mu, x, t)
-				if math.IsNaN(mu[k]) || math.IsInf(mu[k], 0) {
-					return op.pointError("drift", x, t, fmt.Sprintf("mu[%d] = %v", k, mu[k]))
-				}
-				v += mu[k] * c.h
-			}
-			if op.pot != nil {
-				var up, uq float64
-				switch c.kind {
-				case connInterior:
-					up = op.pot[c.p]
-					uq = op.pot[c.q]
-					if c.wrap != 0 {
-						g.Centre(x, int(c.q))
-						x[k] += c.wrap
-						uq = op.m.Potential(x, t)
-					}
-				case connOutLower:
-					up = op.m.Potential(x, t)
-					uq = op.pot[c.q]
-				case connOutUpper:
-					up = op.pot[c.p]
-					uq = op.m.Potential(x, t)
-				}
-				if math.IsNaN(up) || math.IsNaN(uq) || math.IsInf(up, 0) || math.IsInf(uq, 0) {
-					return op.pointError("potential", x, t, "U is not finite")
-				}
-				v -= uq - up
-			}
-		}
-		kf := logMean(kp, kq)
-		a, b := faceCoefficients(op.scheme, c.g, kf, v)
-		if kf > 0 {
-			st.MaxPeclet = math.Max(st.MaxPeclet, math.Abs(v/kf))
-		}
-		// F = a p_P − b p_Q leaves P and enters Q.
-		switch c.kind {
-		case connInterior:
-			vp, vq := op.vol[c.p], op.vol[c.q]
-			data[op.diagSlot[c.p]] -= a / vp
-			data[c.slotPQ] += b / vp
-			data[op.diagSlot[c.q]] -= b / vq
-			data[c.slotQP] += a / vq
-		case connOutLower: // only the inflow term −b p_Q matters: mass leaves Q
-			data[op.diagSlot[c.q]] -= b / op.vol[c.q]
-		case connOutUpper:
-			data[op.diagSlot[c.p]] -= a / op.vol[c.p]
+			q := int(q32)
+			vp, vq := op.vol[p], op.vol[q]
+			data[op.diagSlot[p]] -= fa[p] / vp
+			data[op.slot(p, q)] += fb[p] / vp
+			data[op.diagSlot[q]] -= fb[p] / vq
+			data[op.slot(q, p)] += fa[p] / vq
 		}
 	}
 	// Positivity diagnostics.
-	n := g.Len()
 	for i := 0; i < n; i++ {
 		dg := math.Abs(data[op.diagSlot[i]])
 		for k := op.indptr[i]; k < op.indptr[i+1]; k++ {
-			if op.ind[k] == i {
-				continue
-			}
-			if data[k] < -1e-14*dg {
+			if op.ind[k] != i && data[k] < -1e-14*dg {
 				st.NegativeOffDiagonals++
 				if r := data[k] / dg; r < st.MinOffDiagonal {
 					st.MinOffDiagonal = r
@@ -738,24 +817,195 @@ func (op *Operator) fill(t float64) error {
 	return nil
 }
 
-// faceKappa returns the axis weight of D at the absorbing face of connection
-// c next to cell l.
-func (op *Operator) faceKappa(c *connection, l int, t float64) (float64, error) {
-	x := op.x
+// gather writes the rows lo..hi-1 of the matrix from the axis connections and
+// outflows.
+func (op *Operator) gather(lo, hi, w int) {
+	d, data := op.d, op.data
+	idx := op.scratch[w].idx
+	op.multiIndex(idx, lo)
+	for p := lo; p < hi; p++ {
+		for k := op.indptr[p]; k < op.indptr[p+1]; k++ {
+			data[k] = 0
+		}
+		v := op.vol[p]
+		diag := -op.outflow[p]
+		for k := 0; k < d; k++ {
+			if q, _ := op.upper(p, idx, k); q >= 0 {
+				diag -= op.fa[k][p]
+				data[op.slot(p, q)] += op.fb[k][p] / v
+			}
+			if r := op.lower(p, idx, k); r >= 0 {
+				diag -= op.fb[k][r]
+				data[op.slot(p, r)] += op.fa[k][r] / v
+			}
+		}
+		data[op.diagSlot[p]] += diag / v
+		op.next(idx)
+	}
+}
+
+// connections computes the coefficients of the connections leaving the
+// cells lo..hi-1, and their outflows.
+func (op *Operator) connections(lo, hi, w int, t float64) {
+	d := op.d
+	sc := &op.scratch[w]
+	sc.peclet = 0
+	idx := sc.idx
+	op.multiIndex(idx, lo)
+	alpha := op.alpha
+	for p := lo; p < hi; p++ {
+		for k := 0; k < d; k++ {
+			c := op.g.Centres(k)
+			e := op.g.Edges(k)
+			wd := op.g.Widths(k)
+			i := idx[k]
+			nk := op.shape[k]
+			lo, hi := op.g.Bounds(k)
+			area := op.vol[p] / wd[i]
+			kp := op.kappa[k][p]
+			if i == 0 && lo == grid.Absorbing {
+				// The face below is the "P" end (p = 0 there), the cell the
+				// "Q" end: only −b p_cell matters, mass leaving the cell.
+				h := c[0] - e[0]
+				kf, err := op.faceKappa(sc, p, k, e[0], t)
+				if err != nil {
+					sc.fail(p, err)
+					return
+				}
+				v := -(1 - alpha) * (kp - kf)
+				dv, err := op.faceDrift(sc, p, idx, k, e[0], h, t, p, true)
+				if err != nil {
+					sc.fail(p, err)
+					return
+				}
+				_, b := op.coefficients(sc, area/h, kf, kp, v+dv)
+				op.outflow[p] += b
+			}
+			q, wrapped := op.upper(p, idx, k)
+			switch {
+			case q >= 0:
+				var h float64
+				if wrapped {
+					h = (e[nk] - c[i]) + (c[0] - e[0])
+				} else {
+					h = c[i+1] - c[i]
+				}
+				kq := op.kappa[k][q]
+				v := -(1 - alpha) * (kq - kp)
+				dv, err := op.faceDrift(sc, p, idx, k, e[i+1], h, t, q, false)
+				if err != nil {
+					sc.fail(p, err)
+					return
+				}
+				op.fa[k][p], op.fb[k][p] = op.coefficients(sc, area/h, kp, kq, v+dv)
+			case i == nk-1 && hi == grid.Absorbing:
+				h := e[nk] - c[i]
+				kf, err := op.faceKappa(sc, p, k, e[nk], t)
+				if err != nil {
+					sc.fail(p, err)
+					return
+				}
+				v := -(1 - alpha) * (kf - kp)
+				dv, err := op.faceDrift(sc, p, idx, k, e[nk], h, t, -1, false)
+				if err != nil {
+					sc.fail(p, err)
+					return
+				}
+				a, _ := op.coefficients(sc, area/h, kp, kf, v+dv)
+				op.outflow[p] += a
+			}
+		}
+		for c := range op.tgt {
+			o := d + c
+			q := int(op.tgt[c][p])
+			kp := op.kappa[o][p]
+			switch {
+			case q >= 0:
+				kq := op.kappa[op.tqo[c][p]][q]
+				g := (op.vol[p] + op.vol[q]) / (op.sqLen(op.offs[o], p) + op.sqLen(op.offs[o], q))
+				op.fa[o][p], op.fb[o][p] = op.coefficients(sc, g, kp, kq, -(1-alpha)*(kq-kp))
+			case q == -2 && kp > 0:
+				a, _ := op.coefficients(sc, op.vol[p]/op.sqLen(op.offs[o], p), kp, kp, 0)
+				op.outflow[p] += a
+			}
+		}
+		op.next(idx)
+	}
+}
+
+// coefficients returns the flux coefficients of a connection with geometric
+// factor g, end weights kp and kq, and effective drift times distance v.
+func (op *Operator) coefficients(sc *workerScratch, g, kp, kq, v float64) (a, b float64) {
+	kf := logMean(kp, kq)
+	if kf > 0 {
+		sc.peclet = math.Max(sc.peclet, math.Abs(v/kf))
+	}
+	return faceCoefficients(op.scheme, g, kf, v)
+}
+
+// faceDrift returns the drift contribution mu_k(face)·h (plus the potential
+// difference −(U_Q − U_P)) of the axis-k connection from cell p across the
+// face at coordinate face. q is the cell at the other end (−1 for an
+// absorbing face); inward reverses the roles for the lower absorbing face,
+// where the face is the upstream end and p the downstream one.
+func (op *Operator) faceDrift(sc *workerScratch, p int, idx []int, k int, face, h, t float64, q int, inward bool) (float64, error) {
+	x, d := sc.x, op.d
+	for j := 0; j < d; j++ {
+		x[j] = op.g.Centres(j)[idx[j]]
+	}
+	x[k] = face
+	v := 0.0
+	if op.m.Drift != nil {
+		mu := sc.mu
+		clear(mu)
+		op.m.Drift(mu, x, t)
+		if math.IsNaN(mu[k]) || math.IsInf(mu[k], 0) {
+			return 0, op.pointError("drift", x, t, fmt.Sprintf("mu[%d] = %v", k, mu[k]))
+		}
+		v = mu[k] * h
+	}
+	if op.pot != nil {
+		var up, uq float64
+		switch {
+		case inward: // face (upstream) to cell p
+			up = op.m.Potential(x, t)
+			uq = op.pot[p]
+		case q < 0: // cell p to absorbing face
+			up = op.pot[p]
+			uq = op.m.Potential(x, t)
+		default:
+			up, uq = op.pot[p], op.pot[q]
+			if i := idx[k]; i == op.shape[k]-1 {
+				// Periodic wrap: U at the unwrapped centre of q.
+				x[k] = op.g.Centres(k)[0] + op.g.Length(k)
+				uq = op.m.Potential(x, t)
+			}
+		}
+		if math.IsNaN(up) || math.IsNaN(uq) || math.IsInf(up, 0) || math.IsInf(uq, 0) {
+			return 0, op.pointError("potential", x, t, "U is not finite")
+		}
+		v -= uq - up
+	}
+	return v, nil
+}
+
+// faceKappa returns the axis-k weight of D at the absorbing face at
+// coordinate face next to cell l.
+func (op *Operator) faceKappa(sc *workerScratch, l, k int, face, t float64) (float64, error) {
+	x := sc.x
 	op.g.Centre(x, l)
-	k := int(c.axis)
-	x[k] = c.face
-	if err := op.diffusionAt(x, t); err != nil {
+	x[k] = face
+	if err := op.diffusionAt(sc, x, t); err != nil {
 		return 0, err
 	}
 	if op.m.Diagonal || op.d == 1 {
-		return op.dm[k*op.d+k], nil
+		return sc.dm[k*op.d+k], nil
 	}
-	if err := op.sellingTerms(l, x, t); err != nil {
+	if err := op.sellingTerms(sc, l, x, t); err != nil {
 		return 0, err
 	}
 	w := 0.0
-	for _, tm := range op.terms {
+	for _, tm := range sc.terms {
 		if tm.e.axis(op.d) == k {
 			w += tm.lambda
 		}
