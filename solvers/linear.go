@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/james-bowman/sparse"
@@ -240,11 +242,34 @@ func isTridiagonal(a *sparse.CSR) bool {
 	return true
 }
 
-// mulVec computes dst = A x on the raw CSR arrays, overwriting dst.
+// mulVec computes dst = A x on the raw CSR arrays, overwriting dst, split
+// over GOMAXPROCS goroutines for large matrices (rows are independent, so the
+// result does not depend on the split).
 func mulVec(dst []float64, a *sparse.CSR, x []float64) {
 	r := a.RawMatrix()
-	ip, ind, data := r.Indptr, r.Ind, r.Data
-	for i := range dst {
+	n := len(dst)
+	nw := runtime.GOMAXPROCS(0)
+	if n < parallelRows || nw < 2 {
+		mulRows(dst, r.Indptr, r.Ind, r.Data, x, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(nw)
+	for w := 0; w < nw; w++ {
+		go func(lo, hi int) {
+			defer wg.Done()
+			mulRows(dst, r.Indptr, r.Ind, r.Data, x, lo, hi)
+		}(w*n/nw, (w+1)*n/nw)
+	}
+	wg.Wait()
+}
+
+// parallelRows is the size from which matrix-vector products are split over
+// goroutines (below it the start-up costs more than it saves).
+const parallelRows = 1 << 15
+
+func mulRows(dst []float64, ip, ind []int, data, x []float64, lo, hi int) {
+	for i := lo; i < hi; i++ {
 		s := 0.0
 		for k := ip[i]; k < ip[i+1]; k++ {
 			s += data[k] * x[ind[k]]

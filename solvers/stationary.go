@@ -20,6 +20,9 @@ type StationarySettings struct {
 	Linear LinearSettings
 	// Time at which time-dependent coefficients are frozen (zero value: 0).
 	Time float64
+	// NoDetailedBalance skips the direct solve for reversible processes
+	// (see StationaryResult.Method) and always solves iteratively.
+	NoDetailedBalance bool
 	// Refinement is the number of rounds of iterative refinement with
 	// residuals in doubled precision after the solve (zero value: 2; negative:
 	// none). It brings the density to full working precision even where the
@@ -33,8 +36,14 @@ type StationaryResult struct {
 	// sum_i |(L p)_i| V_i / sum_i |L_ii p_i| V_i, the fraction of the gross
 	// probability outflow of the cells that is not balanced by inflow.
 	Residual float64
+	// Method is "detailed balance" when the process was found reversible
+	// and its stationary density computed directly from the ratios of the
+	// exchange rates (exact to round-off, O(nnz)), else "iterative": one
+	// cell's equation replaced by p = 1, the system solved by the linear
+	// solver, refined and normalised.
+	Method string
 	// Pin is the cell whose equation was replaced by p = 1 before
-	// normalising.
+	// normalising (−1 for detailed balance).
 	Pin int
 	// Linear reports the (last) linear solve.
 	Linear LinearResult
@@ -70,6 +79,25 @@ func Stationary(dst []float64, op *operators.Operator, s *StationarySettings) (S
 	if op.Model().TimeDependent {
 		if _, err := op.Assemble(set.Time); err != nil {
 			return StationaryResult{}, err
+		}
+	}
+	if set.Linear.Method == Auto && !set.NoDetailedBalance {
+		work := make([]float64, n)
+		if detailedBalance(dst, op, work) {
+			mass := g.Mass(dst)
+			for i := range dst {
+				dst[i] /= mass
+			}
+			res := StationaryResult{Method: "detailed balance", Pin: -1, MinDensity: 0}
+			res.Linear.Status = Converged
+			res.Residual = balanceDefect(op, dst, work)
+			mx, mn := 0.0, math.Inf(1)
+			for _, v := range dst {
+				mx, mn = math.Max(mx, v), math.Min(mn, v)
+			}
+			res.MinDensity = mn / mx
+			res.Duration = time.Since(start)
+			return res, nil
 		}
 	}
 	l := op.Matrix()
@@ -179,6 +207,7 @@ func Stationary(dst []float64, op *operators.Operator, s *StationarySettings) (S
 		dst[i] /= mass
 	}
 	res.Residual = balanceDefect(op, dst, b)
+	res.Method = "iterative"
 	res.Duration = time.Since(start)
 	return res, nil
 }
