@@ -34,7 +34,7 @@ func (k *Krylov) Factor(a *sparse.CSR) error {
 	n, _ := a.Dims()
 	k.n = n
 	if k.prec == nil {
-		k.prec = newPreconditioner(k.Settings.Preconditioner)
+		k.prec = newPreconditioner(k.Settings.Preconditioner, k.Settings.Shape, n)
 	}
 	return k.prec.Factor(a)
 }
@@ -96,7 +96,21 @@ func (k *Krylov) bicgstab(x, b []float64) LinearResult {
 		if rn <= tol*bn {
 			return LinearResult{Status: Converged, Iterations: it, Residual: rn / bn}
 		}
-		copy(rhat, r)
+		if restart == 0 {
+			copy(rhat, r)
+		} else {
+			// After a breakdown (or drift) the residual is a poor shadow
+			// vector — e.g. a right-hand side concentrated on one row that
+			// the iterate satisfies exactly; use a fixed pseudo-random one.
+			u := uint64(0x9e3779b97f4a7c15)
+			scale := norm2(r) / math.Sqrt(float64(n))
+			for i := range rhat {
+				u ^= u << 13
+				u ^= u >> 7
+				u ^= u << 17
+				rhat[i] = r[i] + float64(int64(u>>11))/float64(1<<52)*scale
+			}
+		}
 		clear(p)
 		clear(v)
 		rho, alpha, omega := 1.0, 1.0, 1.0
@@ -161,7 +175,7 @@ func (k *Krylov) bicgstab(x, b []float64) LinearResult {
 		if status == NotFinite || it >= maxIt {
 			return LinearResult{Status: status, Iterations: it, Residual: k.trueResidual(x, b)}
 		}
-		if status == Breakdown {
+		if status == Breakdown && restart > 0 {
 			return LinearResult{Status: status, Iterations: it, Residual: k.trueResidual(x, b)}
 		}
 		// Converged by the recurrence: confirm with the true residual, and

@@ -123,23 +123,33 @@ func ParseMethod(s string) (Method, error) {
 type PreconditionerKind int
 
 const (
+	// AutoPreconditioner is ILU0 for systems of fewer than 2^15 unknowns
+	// and MG above, when the grid shape is known.
+	AutoPreconditioner PreconditionerKind = iota
 	// ILU0 is the incomplete LU factorisation with the pattern of A.
-	ILU0 PreconditionerKind = iota
+	ILU0
 	// Jacobi is the inverse diagonal.
 	Jacobi
 	// NoPreconditioner is the identity.
 	NoPreconditioner
+	// MG is aggregation multigrid (Multigrid); it needs
+	// LinearSettings.Shape.
+	MG
 )
 
 // String returns "ilu0", "jacobi" or "none".
 func (p PreconditionerKind) String() string {
 	switch p {
+	case AutoPreconditioner:
+		return "auto"
 	case ILU0:
 		return "ilu0"
 	case Jacobi:
 		return "jacobi"
 	case NoPreconditioner:
 		return "none"
+	case MG:
+		return "multigrid"
 	}
 	return fmt.Sprintf("PreconditionerKind(%d)", int(p))
 }
@@ -147,14 +157,18 @@ func (p PreconditionerKind) String() string {
 // ParsePreconditioner returns the preconditioner named s.
 func ParsePreconditioner(s string) (PreconditionerKind, error) {
 	switch s {
-	case "ilu0", "ilu", "":
+	case "auto", "":
+		return AutoPreconditioner, nil
+	case "ilu0", "ilu":
 		return ILU0, nil
 	case "jacobi":
 		return Jacobi, nil
 	case "none":
 		return NoPreconditioner, nil
+	case "multigrid", "mg", "amg":
+		return MG, nil
 	}
-	return 0, fmt.Errorf("solvers: unknown preconditioner %q (want ilu0, jacobi or none)", s)
+	return 0, fmt.Errorf("solvers: unknown preconditioner %q (want auto, ilu0, multigrid, jacobi or none)", s)
 }
 
 // LinearSettings configures linear solves. A nil *LinearSettings means the
@@ -162,7 +176,7 @@ func ParsePreconditioner(s string) (PreconditionerKind, error) {
 type LinearSettings struct {
 	// Method (zero value: Auto).
 	Method Method
-	// Preconditioner for Krylov methods (zero value: ILU0).
+	// Preconditioner for Krylov methods (zero value: AutoPreconditioner).
 	Preconditioner PreconditionerKind
 	// Tolerance on the relative residual (zero value: 1e-10).
 	Tolerance float64
@@ -170,6 +184,10 @@ type LinearSettings struct {
 	MaxIterations int
 	// Restart is GMRES's Krylov subspace size (zero value: 50).
 	Restart int
+	// Shape is the grid shape of the unknowns (row-major), needed by the
+	// multigrid preconditioner. Stationary and Stepper set it from the
+	// operator's grid.
+	Shape []int
 }
 
 func (s *LinearSettings) tol() float64 {

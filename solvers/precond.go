@@ -145,8 +145,16 @@ func (p *ILU0Preconditioner) Apply(dst, r []float64) {
 	}
 }
 
-func newPreconditioner(k PreconditionerKind) Preconditioner {
+func newPreconditioner(k PreconditionerKind, shape []int, n int) Preconditioner {
+	if k == AutoPreconditioner {
+		k = ILU0
+		if n >= 1<<15 && len(shape) > 0 {
+			k = MG
+		}
+	}
 	switch k {
+	case MG:
+		return &Multigrid{Shape: shape, Gamma: 2, OverCorrection: 1}
 	case Jacobi:
 		return &JacobiPreconditioner{}
 	case NoPreconditioner:

@@ -76,6 +76,9 @@ func Stationary(dst []float64, op *operators.Operator, s *StationarySettings) (S
 	if set.Linear.Tolerance <= 0 {
 		set.Linear.Tolerance = 1e-12
 	}
+	if set.Linear.Shape == nil {
+		set.Linear.Shape = g.Shape()
+	}
 	if op.Model().TimeDependent {
 		if _, err := op.Assemble(set.Time); err != nil {
 			return StationaryResult{}, err

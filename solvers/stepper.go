@@ -180,6 +180,9 @@ func NewStepper(op *operators.Operator, s *StepSettings) (*Stepper, error) {
 	if st.set.Tolerance == 0 {
 		st.set.Tolerance = 1e-6
 	}
+	if st.set.Linear.Shape == nil {
+		st.set.Linear.Shape = op.Grid().Shape()
+	}
 	n := op.Grid().Len()
 	raw := op.Matrix().RawMatrix()
 	st.adata = make([]float64, len(raw.Data))
