@@ -169,6 +169,7 @@ on a grid, from a problem described in a TOML spec.
 		newInspectCmd(e),
 		newPlotCmd(e),
 		newExamplesCmd(e),
+		newValidateCmd(e),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })

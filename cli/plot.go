@@ -86,6 +86,30 @@ func plotFile(e *env, path, out string, at float64, timeSet, logScale bool) erro
 			exact = v[snap*n : (snap+1)*n]
 		}
 	}
+	// Particle histogram of the same snapshot (written by validate), as
+	// counts: density × cell volume × particles.
+	var hists []figure.Histogram
+	if snap >= 0 {
+		if shape, v, err := f.Dataset("/particles/histogram"); err == nil && len(shape) > 0 && shape[0] > snap {
+			attrs, _ := f.Attrs("/particles")
+			var np float64
+			switch x := attrs["particles"].(type) {
+			case int64:
+				np = float64(x)
+			case float64:
+				np = x
+			}
+			if np > 0 {
+				n := len(rho)
+				counts := make([]float64, n)
+				for i := range counts {
+					counts[i] = v[snap*n+i] * g.Volume(i) * np
+				}
+				few := n <= 120 // points with error bars; a step line for fine grids
+				hists = append(hists, figure.Histogram{Edges: g.Edges(0), Counts: counts, N: np, Label: "particles", Points: few, ErrorBars: few})
+			}
+		}
+	}
 	var fig *figure.Figure
 	switch g.Dim() {
 	case 1:
@@ -93,7 +117,10 @@ func plotFile(e *env, path, out string, at float64, timeSet, logScale bool) erro
 		if exact != nil {
 			lines = append(lines, figure.Line{Density: exact, Label: "exact", Dashed: true})
 		}
-		fig, err = figure.Line1D(g, lines, nil, o)
+		if g.Dim() != 1 {
+			hists = nil
+		}
+		fig, err = figure.Line1D(g, lines, hists, o)
 	case 2:
 		fig, err = figure.HeatMap2D(g, rho, o)
 	case 3:
