@@ -170,6 +170,8 @@ on a grid, from a problem described in a TOML spec.
 		newPlotCmd(e),
 		newExamplesCmd(e),
 		newValidateCmd(e),
+		newBenchCmd(e),
+		newSGDCmd(e),
 	)
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })

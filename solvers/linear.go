@@ -329,3 +329,7 @@ func resize(s []float64, n int) []float64 {
 	}
 	return s[:n]
 }
+
+// MulVec computes dst = A x on the raw CSR arrays, overwriting dst (the
+// product the solvers use, split over goroutines for large matrices).
+func MulVec(dst []float64, a *sparse.CSR, x []float64) { mulVec(dst, a, x) }
