@@ -31,16 +31,16 @@ func (c Case) String() string {
 // Result is the outcome of one case.
 type Result struct {
 	Case       string  `json:"case"`
-	Seconds    float64 `json:"seconds"`     // total: assembly + solve (P4: simulation)
-	Assembly   float64 `json:"assembly"`    // seconds
-	Solve      float64 `json:"solve"`       // seconds
-	Iterations int     `json:"iterations"`  // linear iterations (all steps)
-	Error      float64 `json:"error"`       // against the exact solution (see Describe)
-	SpMV       float64 `json:"spmv"`        // seconds per matrix-vector product with the same operator
-	SpMVEq     float64 `json:"spmv_eq"`     // Solve / SpMV
-	Method     string  `json:"method"`      // what solved it
-	Rate       float64 `json:"rate"`        // P4: particle-steps per second
-	PeakMB     float64 `json:"peak_mb"`     // filled in by the runner
+	Seconds    float64 `json:"seconds"`    // total: assembly + solve (P4: simulation)
+	Assembly   float64 `json:"assembly"`   // seconds
+	Solve      float64 `json:"solve"`      // seconds
+	Iterations int     `json:"iterations"` // linear iterations (all steps)
+	Error      float64 `json:"error"`      // against the exact solution (see Describe)
+	SpMV       float64 `json:"spmv"`       // seconds per matrix-vector product with the same operator
+	SpMVEq     float64 `json:"spmv_eq"`    // Solve / SpMV
+	Method     string  `json:"method"`     // what solved it
+	Rate       float64 `json:"rate"`       // P4: particle-steps per second
+	PeakMB     float64 `json:"peak_mb"`    // filled in by the runner
 	Cells      int     `json:"cells"`
 }
 
