@@ -296,3 +296,7 @@ func (k *Krylov) gmres(x, b []float64) LinearResult {
 	}
 	return LinearResult{Status: st, Iterations: it, Residual: rr}
 }
+
+// SetPreconditioner replaces the preconditioner chosen from Settings; call
+// it before Factor.
+func (k *Krylov) SetPreconditioner(p Preconditioner) { k.prec = p }

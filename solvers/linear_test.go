@@ -217,3 +217,33 @@ func TestMultigridTransient(t *testing.T) {
 		t.Errorf("L1 difference %.2e", d)
 	}
 }
+
+// Block-Jacobi ILU(0) (parallel application) solves the same system.
+func TestBlockILU(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	a, dense := randomSystem(rng, 300, false)
+	b := make([]float64, 300)
+	for i := range b {
+		b[i] = rng.NormFloat64()
+	}
+	var want mat.VecDense
+	want.SolveVec(dense, mat.NewVecDense(300, b))
+	for _, blocks := range []int{1, 2, 3} {
+		k := &solvers.Krylov{Settings: solvers.LinearSettings{Method: solvers.BiCGSTAB}}
+		k.SetPreconditioner(&solvers.ILU0Preconditioner{Blocks: blocks})
+		if err := k.Factor(a); err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float64, 300)
+		res, err := k.Solve(x, b)
+		if err != nil {
+			t.Fatalf("blocks %d: %v", blocks, err)
+		}
+		for i := range x {
+			if math.Abs(x[i]-want.AtVec(i)) > 1e-8 {
+				t.Fatalf("blocks %d: x[%d] = %v, want %v", blocks, i, x[i], want.AtVec(i))
+			}
+		}
+		t.Logf("blocks %d: %d iterations", blocks, res.Iterations)
+	}
+}
