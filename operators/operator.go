@@ -667,6 +667,10 @@ func (op *Operator) buildPattern() {
 		op.tgt = append(op.tgt, tg)
 		op.tqo = append(op.tqo, tq)
 	}
+	if nc == 0 {
+		op.axisPattern()
+		return
+	}
 	// Count the entries of each row: the diagonal, both ends of every axis
 	// connection, both ends of every cross connection.
 	count := make([]int, n+1)
@@ -729,6 +733,89 @@ func (op *Operator) buildPattern() {
 		op.ind = append(op.ind, row...)
 		op.indptr[l+1] = len(op.ind)
 	}
+	op.data = make([]float64, len(op.ind))
+	op.diagSlot = make([]int32, n)
+	for l := 0; l < n; l++ {
+		op.diagSlot[l] = int32(op.slot(l, l))
+	}
+	op.mat = sparse.NewCSR(n, n, op.indptr, op.ind, op.data)
+}
+
+// axisPattern builds the CSR pattern of an operator with axis connections
+// only, row by row in parallel: each row holds its lower neighbours, itself
+// and its upper neighbours, sorted in place (a handful of entries).
+func (op *Operator) axisPattern() {
+	d, n := op.d, op.n
+	op.indptr = make([]int, n+1)
+	// Row lengths.
+	nw := op.workers
+	rowLen := func(l int, idx []int) int {
+		c := 1
+		for k := 0; k < d; k++ {
+			q, _ := op.upper(l, idx, k)
+			if q >= 0 {
+				c++
+			}
+			// On a periodic axis of two cells both neighbours are the same.
+			if r := op.lower(l, idx, k); r >= 0 && r != q {
+				c++
+			}
+		}
+		return c
+	}
+	fill := func(lo, hi int, count bool) {
+		idx := make([]int, d)
+		op.multiIndex(idx, lo)
+		for l := lo; l < hi; l++ {
+			if count {
+				op.indptr[l+1] = rowLen(l, idx)
+			} else {
+				row := op.ind[op.indptr[l]:op.indptr[l+1]]
+				m := 0
+				row[m] = l
+				m++
+				for k := 0; k < d; k++ {
+					q, _ := op.upper(l, idx, k)
+					if q >= 0 {
+						row[m] = q
+						m++
+					}
+					if r := op.lower(l, idx, k); r >= 0 && r != q {
+						row[m] = r
+						m++
+					}
+				}
+				// Insertion sort of a handful of entries.
+				for i := 1; i < len(row); i++ {
+					for j := i; j > 0 && row[j] < row[j-1]; j-- {
+						row[j], row[j-1] = row[j-1], row[j]
+					}
+				}
+			}
+			op.next(idx)
+		}
+	}
+	run := func(count bool) {
+		if nw <= 1 {
+			fill(0, n, count)
+			return
+		}
+		var wg sync.WaitGroup
+		wg.Add(nw)
+		for w := 0; w < nw; w++ {
+			go func(lo, hi int) {
+				defer wg.Done()
+				fill(lo, hi, count)
+			}(w*n/nw, (w+1)*n/nw)
+		}
+		wg.Wait()
+	}
+	run(true)
+	for l := 0; l < n; l++ {
+		op.indptr[l+1] += op.indptr[l]
+	}
+	op.ind = make([]int, op.indptr[n])
+	run(false)
 	op.data = make([]float64, len(op.ind))
 	op.diagSlot = make([]int32, n)
 	for l := 0; l < n; l++ {

@@ -230,3 +230,37 @@ func TestBadCoefficients(t *testing.T) {
 		t.Logf("%s: %v", c.name, err)
 	}
 }
+
+// Periodic axes of one and two cells: no self-connection, and both faces of
+// a two-cell ring connect the same pair (one matrix entry, two fluxes).
+func TestTinyPeriodic(t *testing.T) {
+	for _, n := range []int{1, 2, 3} {
+		g, err := grid.New(grid.Uniform("x", 0, 1, n).WithBoundary(grid.Periodic, grid.Periodic), grid.Uniform("y", 0, 1, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		op, err := operators.New(g, operators.Model{Dim: 2, Drift: func(dst, x []float64, _ float64) { dst[0] = 1 }, Diffusion: operators.IsotropicDiffusion(2, 0.1)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := op.Matrix().RawMatrix()
+		vol := op.Volumes()
+		for j := 0; j < raw.I; j++ {
+			s := 0.0
+			for i := 0; i < raw.I; i++ {
+				s += vol[i] * op.Matrix().At(i, j)
+			}
+			if math.Abs(s) > 1e-12 {
+				t.Errorf("n=%d: column %d sums to %g", n, j, s)
+			}
+		}
+		for i := 0; i < raw.I; i++ {
+			row := raw.Ind[raw.Indptr[i]:raw.Indptr[i+1]]
+			for k := 1; k < len(row); k++ {
+				if row[k] <= row[k-1] {
+					t.Errorf("n=%d: row %d columns %v not strictly increasing", n, i, row)
+				}
+			}
+		}
+	}
+}
