@@ -83,6 +83,12 @@ type Operator struct {
 	kappa [][]float64
 	pot   []float64 // U at cell centres, if Potential != nil
 
+	// For models with full D and a Drift: mw[k][l] = (D⁺ mu)_k at cell l and
+	// mperp[k][l] the part of mu outside the range of D (see metricSolve).
+	metric bool
+	mw     [][]float64
+	mperp  [][]float64
+
 	// The connection from cell l along direction o carries the flux
 	// F = fa[o][l] p_l − fb[o][l] p_target (mass per unit time). Axis
 	// targets follow from the grid; cross targets are tgt[o-d][l] (−1: no
@@ -179,6 +185,13 @@ func New(g *grid.Grid, m Model, s *Settings) (*Operator, error) {
 	}
 	if m.Potential != nil {
 		op.pot = make([]float64, op.n)
+	}
+	if !m.Diagonal && d > 1 && m.Drift != nil {
+		op.metric = true
+		for k := 0; k < d; k++ {
+			op.mw = append(op.mw, make([]float64, op.n))
+			op.mperp = append(op.mperp, make([]float64, op.n))
+		}
 	}
 	if _, err := op.evalCells(0); err != nil {
 		return nil, err
@@ -472,6 +485,22 @@ func (op *Operator) cells(lo, hi, w int, t float64) {
 			}
 			continue
 		}
+		if op.metric {
+			// D⁺ mu at the centre, from the D about to be decomposed.
+			clear(sc.mu)
+			op.m.Drift(sc.mu, x, t)
+			for k := 0; k < d; k++ {
+				if math.IsNaN(sc.mu[k]) || math.IsInf(sc.mu[k], 0) {
+					sc.fail(l, op.pointError("drift", x, t, fmt.Sprintf("mu[%d] = %v", k, sc.mu[k])))
+					return
+				}
+			}
+			var wv, pv [maxSellingDim]float64
+			metricSolve(wv[:d], pv[:d], sc.dm, sc.mu, d)
+			for k := 0; k < d; k++ {
+				op.mw[k][l], op.mperp[k][l] = wv[k], pv[k]
+			}
+		}
 		c, err := op.decompose(sc, l, x, t)
 		if err != nil {
 			sc.fail(l, err)
@@ -585,10 +614,10 @@ func (op *Operator) lower(l int, idx []int, k int) int {
 }
 
 // crossTarget returns the cell reached from cell l (multi-index idx) along
-// cross direction e, and the direction to read the weight at the target:
-// periodic axes wrap, reflecting walls mirror the target back inside (and the
-// direction with it), an absorbing side absorbs (q = −2). q = −1 when the
-// target is l itself.
+// cross direction o, and the direction whose weight is read at the target
+// (o itself, or −1 after a mirror, meaning l's weight): periodic axes wrap,
+// reflecting walls mirror the target back inside, an absorbing side absorbs
+// (q = −2). q = −1 when the target is l itself.
 func (op *Operator) crossTarget(l int, idx []int, o int) (q int, qo int) {
 	d := op.d
 	e := op.offs[o]
@@ -622,15 +651,15 @@ func (op *Operator) crossTarget(l int, idx []int, o int) (q int, qo int) {
 	if q == l {
 		return -1, o
 	}
-	qo = o
 	if mirrored {
-		// After a mirror the direction seen from Q is the reflected one.
-		qe = qe.canonical(d)
-		if qo = op.offsetIndex(qe); qo < 0 {
-			qo = op.addOffset(qe)
-		}
+		// A move reflected at a wall: its reverse from Q is a move along the
+		// mirrored direction, which Q's decomposition may not contain. The
+		// exchange uses P's weight at both ends (qo = −1), so that it is
+		// symmetric and carries no spurious one-way flux: detailed balance,
+		// where the interior has it, holds up to the wall.
+		return q, -1
 	}
-	return q, qo
+	return q, o
 }
 
 // buildPattern lays out the cross connections and the CSR sparsity pattern.
@@ -658,7 +687,7 @@ func (op *Operator) buildPattern() {
 			case q >= 0:
 				// Without time dependence the weights are final: prune
 				// connections that carry nothing.
-				if !op.m.TimeDependent && op.kappa[o][l] == 0 && op.kappa[qo][q] == 0 {
+				if !op.m.TimeDependent && op.kappa[o][l] == 0 && (qo < 0 || op.kappa[qo][q] == 0) {
 					q = -1
 				}
 			}
@@ -965,6 +994,7 @@ func (op *Operator) connections(lo, hi, w int, t float64) {
 					sc.fail(p, err)
 					return
 				}
+				dv += op.metricDrift(k, p, p, h, kf, kp)
 				_, b := op.coefficients(sc, area/h, kf, kp, v+dv)
 				op.outflow[p] += b
 			}
@@ -984,6 +1014,7 @@ func (op *Operator) connections(lo, hi, w int, t float64) {
 					sc.fail(p, err)
 					return
 				}
+				dv += op.metricDrift(k, p, q, h, kp, kq)
 				op.fa[k][p], op.fb[k][p] = op.coefficients(sc, area/h, kp, kq, v+dv)
 			case i == nk-1 && hi == grid.Absorbing:
 				h := e[nk] - c[i]
@@ -998,6 +1029,7 @@ func (op *Operator) connections(lo, hi, w int, t float64) {
 					sc.fail(p, err)
 					return
 				}
+				dv += op.metricDrift(k, p, p, h, kp, kf)
 				a, _ := op.coefficients(sc, area/h, kp, kf, v+dv)
 				op.outflow[p] += a
 			}
@@ -1008,16 +1040,67 @@ func (op *Operator) connections(lo, hi, w int, t float64) {
 			kp := op.kappa[o][p]
 			switch {
 			case q >= 0:
-				kq := op.kappa[op.tqo[c][p]][q]
+				kq := kp
+				if qo := op.tqo[c][p]; qo >= 0 {
+					kq = op.kappa[qo][q]
+				}
 				g := (op.vol[p] + op.vol[q]) / (op.sqLen(op.offs[o], p) + op.sqLen(op.offs[o], q))
-				op.fa[o][p], op.fb[o][p] = op.coefficients(sc, g, kp, kq, -(1-alpha)*(kq-kp))
+				v := -(1-alpha)*(kq-kp) + op.crossDrift(o, p, q, kp, kq)
+				op.fa[o][p], op.fb[o][p] = op.coefficients(sc, g, kp, kq, v)
 			case q == -2 && kp > 0:
-				a, _ := op.coefficients(sc, op.vol[p]/op.sqLen(op.offs[o], p), kp, kp, 0)
+				a, _ := op.coefficients(sc, op.vol[p]/op.sqLen(op.offs[o], p), kp, kp, op.crossDrift(o, p, p, kp, kp))
 				op.outflow[p] += a
 			}
 		}
 		op.next(idx)
 	}
+}
+
+// metricDrift returns the drift term (velocity times distance, in units of
+// kappa) of the axis-k connection between cells p and q (q = p for a
+// boundary face) at distance h, for models whose drift is distributed in the
+// metric of D: kappa_f h (e_k · D⁺ mu), averaged over the two cells, plus the
+// part of mu outside the range of D, which only the axes carry.
+func (op *Operator) metricDrift(k, p, q int, h, kp, kq float64) float64 {
+	if !op.metric {
+		return 0
+	}
+	kf := logMean(kp, kq)
+	return h * (kf*0.5*(op.mw[k][p]+op.mw[k][q]) + 0.5*(op.mperp[k][p]+op.mperp[k][q]))
+}
+
+// crossDrift returns the drift term of the cross connection along direction
+// o between cells p and q: kappa_f (d · D⁺ mu) with d the displacement.
+func (op *Operator) crossDrift(o, p, q int, kp, kq float64) float64 {
+	if !op.metric {
+		return 0
+	}
+	// The displacement between the actual centres (after a mirror at a wall
+	// or a periodic wrap), so that for mu = −D grad Phi with a quadratic Phi
+	// the Péclet number is exactly Phi_P − Phi_Q.
+	e := op.offs[o]
+	s := 0.0
+	for k := 0; k < op.d; k++ {
+		ip := (p / op.strides[k]) % op.shape[k]
+		iq := (q / op.strides[k]) % op.shape[k]
+		c := op.g.Centres(k)
+		dk := c[iq] - c[ip]
+		if op.g.Periodic(k) {
+			// Unwrap towards the direction of e.
+			L := op.g.Length(k)
+			switch {
+			case e[k] > 0 && dk < 0:
+				dk += L
+			case e[k] < 0 && dk > 0:
+				dk -= L
+			}
+		}
+		if q == p {
+			dk = float64(e[k]) * op.g.Widths(k)[ip]
+		}
+		s += dk * 0.5 * (op.mw[k][p] + op.mw[k][q])
+	}
+	return logMean(kp, kq) * s
 }
 
 // coefficients returns the flux coefficients of a connection with geometric
@@ -1042,7 +1125,7 @@ func (op *Operator) faceDrift(sc *workerScratch, p int, idx []int, k int, face, 
 	}
 	x[k] = face
 	v := 0.0
-	if op.m.Drift != nil {
+	if op.m.Drift != nil && !op.metric {
 		mu := sc.mu
 		clear(mu)
 		op.m.Drift(mu, x, t)

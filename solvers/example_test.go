@@ -43,5 +43,5 @@ func ExampleStationary() {
 	// Output:
 	// mass 1
 	// |mean| < 1e-9: true
-	// covariance [[0.401, 0.100], [0.100, 0.401]]
+	// covariance [[0.400, 0.100], [0.100, 0.401]]
 }
