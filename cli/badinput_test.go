@@ -49,7 +49,7 @@ func TestBadInput(t *testing.T) {
 		{"grid too large for memory", `^cells = .*`, `cells = [30000, 30000]`, "", "", `grid.cells: grid of 900000000 cells needs about [0-9.]+ GiB of memory, more than the [0-9.]+ GiB available`},
 		{"unknown variable", `^drift = .*`, `drift = ["-x", "-z"]`, "", "", `spec.toml:9: model.drift\[1\]: unknown variable "z" at column 2 in "-z"`},
 		{"expression syntax", `^drift = .*`, `drift = ["-x", "-(y"]`, "", "", `spec.toml:9: model.drift\[1\]: .*in "-\(y"`},
-		{"drift NaN", `^drift = .*`, `drift = ["log(x)", "-y"]`, "", "", `spec.toml:8: model: drift at \(x=-1.75, y=-1.875\), t=0: mu\[0\] = NaN`},
+		{"drift NaN", `^drift = .*`, `drift = ["log(x)", "-y"]`, "", "", `spec.toml:8: model: drift at \(x=-1.875, y=-1.875\), t=0: mu\[0\] = NaN`},
 		{"diffusion Inf", `^diffusion = .*`, `diffusion = [["1/(x+1.875)", "0"], ["0", "1"]]`, "", "", `model: diffusion at \(x=-1.875, y=-1.875\), t=0: D\[0\]\[0\] = \+Inf`},
 		{"D not symmetric", `^diffusion = .*`, `diffusion = [["0.5", "0.1"], ["0.2", "0.5"]]`, "", "", `D is not symmetric: D\[0\]\[1\] = 0.1, D\[1\]\[0\] = 0.2`},
 		{"D not PSD", `^diffusion = .*`, `diffusion = [["0.5", "1"], ["1", "0.5"]]`, "", "", `is not positive semi-definite`},

@@ -15,16 +15,16 @@ import (
 
 // Spec is a parsed problem specification. Field names follow the TOML keys.
 type Spec struct {
-	Title     string         `toml:"title"`
-	Grid      Grid           `toml:"grid"`
-	Model     *Model         `toml:"model"`
-	SGD       map[string]any `toml:"sgd"`
-	Initial   *Initial       `toml:"initial"`
-	Time      *Time          `toml:"time"`
-	Solver    Solver         `toml:"solver"`
-	Output    Output         `toml:"output"`
-	Particles *Particles     `toml:"particles"`
-	Exact     *Exact         `toml:"exact"`
+	Title     string     `toml:"title"`
+	Grid      Grid       `toml:"grid"`
+	Model     *Model     `toml:"model"`
+	SGD       *SGD       `toml:"sgd"`
+	Initial   *Initial   `toml:"initial"`
+	Time      *Time      `toml:"time"`
+	Solver    Solver     `toml:"solver"`
+	Output    Output     `toml:"output"`
+	Particles *Particles `toml:"particles"`
+	Exact     *Exact     `toml:"exact"`
 
 	// Source is the TOML text and Path the file it came from ("" if none).
 	Source string `toml:"-"`
@@ -183,7 +183,7 @@ func Parse(text []byte, path string) (*Spec, error) {
 	var unknown []string
 	for _, k := range md.Undecoded() {
 		ks := k.String()
-		if strings.HasPrefix(ks, "grid.boundary.") || strings.HasPrefix(ks, "model.diffusion.") || ks == "sgd" || strings.HasPrefix(ks, "sgd.") {
+		if strings.HasPrefix(ks, "grid.boundary.") || strings.HasPrefix(ks, "model.diffusion.") {
 			continue
 		}
 		unknown = append(unknown, ks)
@@ -307,6 +307,11 @@ func (s *Spec) check() error {
 	}
 	if s.Model == nil && s.SGD == nil {
 		return s.Errorf("model", "missing: a spec needs a [model] (or [sgd]) table")
+	}
+	if s.SGD != nil {
+		if err := s.checkSGD(seen); err != nil {
+			return err
+		}
 	}
 	if m := s.Model; m != nil {
 		if len(m.Drift) > 0 && len(m.Drift) != d {
