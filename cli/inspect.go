@@ -22,7 +22,28 @@ func newInspectCmd(e *env) *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
+			state := ""
+			switch f.State() {
+			case data.Crashed:
+				// Its writer was killed: clear the marks so that every HDF5
+				// reader opens it again (complete snapshots are intact).
+				f.Close()
+				if err := data.Recover(args[0]); err != nil {
+					return failed(err)
+				}
+				if f, err = data.Open(args[0]); err != nil {
+					return badInput(err)
+				}
+				state = "recovered (its writer was killed; the complete snapshots are intact, and every HDF5 reader opens it again)"
+			case data.Writing:
+				state = "being written (a run is appending to it: the snapshots so far are shown)"
+			case data.OpenForWrite:
+				state = "marked open for writing (its writer may be alive)"
+			}
 			defer f.Close()
+			if state != "" {
+				fmt.Fprintf(e.stdout, "state       %s\n", state)
+			}
 			return inspect(e.stdout, f, showSpec, all)
 		},
 	}

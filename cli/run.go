@@ -23,17 +23,50 @@ type outputFlags struct {
 	out string
 }
 
+// runFlags are the flags of fokker run.
+type runFlags struct {
+	out          string
+	resume       bool
+	logSnapshots bool
+}
+
 func newRunCmd(e *env) *cobra.Command {
-	var of outputFlags
+	var rf runFlags
 	c := &cobra.Command{
-		Use:   "run SPEC.toml [-o OUT.h5]",
+		Use:   "run SPEC.toml [-o OUT.h5] | run --resume OUT.h5",
 		Short: "Transient solve: density snapshots at the spec's times",
-		Args:  cobra.ExactArgs(1),
+		Long: `Transient solve: density snapshots at the spec's times, written to an
+HDF5 file as they are computed (see docs/format.md).
+
+A run that was interrupted (Ctrl-C), killed or stopped by a full disk goes on
+from its last complete snapshot with
+
+  fokker run --resume OUT.h5
+
+which reads the spec from the file and gives the same snapshots, bit for bit,
+as a run that was never interrupted.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if rf.resume {
+				if len(args) != 1 {
+					return usageError{fmt.Errorf("--resume takes one argument, the OUT.h5 file to continue (the spec is read from it), received %d", len(args))}
+				}
+				if rf.out != "" {
+					return usageError{fmt.Errorf("--resume continues the file it is given: -o/--output cannot be used with it")}
+				}
+				return nil
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTransient(e, args[0], of)
+			if rf.resume {
+				return runResume(e, args[0], rf)
+			}
+			return runTransient(e, args[0], rf)
 		},
 	}
-	c.Flags().StringVarP(&of.out, "output", "o", "", "output HDF5 file (default: [output].file, or SPEC with .h5)")
+	c.Flags().StringVarP(&rf.out, "output", "o", "", "output HDF5 file (default: [output].file, or SPEC with .h5)")
+	c.Flags().BoolVar(&rf.resume, "resume", false, "continue the interrupted run in OUT.h5 from its last complete snapshot")
+	c.Flags().BoolVar(&rf.logSnapshots, "log-snapshots", false, "print \"snapshot I t=T written\" on stderr once snapshot I is on disk")
 	return c
 }
 
@@ -126,7 +159,7 @@ func header(e *env, s *spec.Spec, p *problem.Problem, scheme string) data.Header
 	}
 }
 
-func runTransient(e *env, path string, of outputFlags) error {
+func runTransient(e *env, path string, rf runFlags) error {
 	start := time.Now()
 	s, p, op, err := setup(path)
 	if err != nil {
@@ -140,55 +173,113 @@ func runTransient(e *env, path string, of outputFlags) error {
 	if err := p.InitialDensity(rho); err != nil {
 		return badInput(err)
 	}
-	var exact *expression.Expr
-	if s.Exact != nil && s.Exact.Density != "" {
-		if exact, err = p.Compile("exact.density", s.Exact.Density); err != nil {
-			return badInput(err)
-		}
-	}
-	st, err := solvers.NewStepper(op, &p.Step)
+	r, err := newTransient(e, s, p, op, rf)
 	if err != nil {
-		return badInput(s.Wrap("time", err))
+		return err
 	}
-	out := s.OutputPath(of.out)
+	r.out = s.OutputPath(rf.out)
 	scheme := fmt.Sprintf("finite volume, %v fluxes; %v time stepping", op.Scheme(), p.Step.Method)
-	w, err := data.NewWriter(out, g, data.WithHeader(header(e, s, p, scheme)), data.WithOverwrite())
+	// The file appears at its path only at StartSWMR, complete enough for
+	// any reader (see data.NewWriter): a crash before leaves no file there.
+	w, err := data.NewWriter(r.out, g, data.WithHeader(header(e, s, p, scheme)), data.WithOverwrite())
 	if err != nil {
 		return badInput(err)
 	}
-	var exactSeries *data.Series
-	if exact != nil {
-		if exactSeries, err = w.NewGridSeries("/exact"); err != nil {
+	if r.exact != nil {
+		if r.exactSeries, err = w.NewGridSeries("/exact"); err != nil {
 			w.Abort()
 			return failed(err)
 		}
+	}
+	if err := w.NewCheckpoint(); err != nil {
+		w.Abort()
+		return failed(err)
 	}
 	if err := w.StartSWMR(); err != nil {
 		w.Abort()
 		return failed(err)
 	}
-	var rep runReport
-	exactBuf := make([]float64, g.Len())
-	pb := newProgress(e, p.Times[len(p.Times)-1], p.Start)
-	output := solvers.ObserverFunc(func(st *solvers.State) error {
-		if st.Output < 0 {
-			return nil
+	r.w = w
+	return r.run(rho, p.Start, 0, start)
+}
+
+// transient is a transient run under way: the problem, its stepper and
+// history, and the file it writes.
+type transient struct {
+	e  *env
+	s  *spec.Spec
+	p  *problem.Problem
+	op *operators.Operator
+	st *solvers.Stepper
+
+	exact       *expression.Expr
+	exactSeries *data.Series
+	exactBuf    []float64
+
+	w       *data.Writer
+	out     string
+	log     bool
+	hist    solvers.History
+	resumed int // snapshots in the file before this process, for the report
+	rep     runReport
+}
+
+// newTransient builds the stepper and the exact density of a run.
+func newTransient(e *env, s *spec.Spec, p *problem.Problem, op *operators.Operator, rf runFlags) (*transient, error) {
+	r := &transient{e: e, s: s, p: p, op: op, log: rf.logSnapshots}
+	var err error
+	if s.Exact != nil && s.Exact.Density != "" {
+		if r.exact, err = p.Compile("exact.density", s.Exact.Density); err != nil {
+			return nil, badInput(err)
 		}
-		if exactSeries != nil {
-			if err := exactField(p, exact, st.T, false, exactBuf); err != nil {
-				return err
-			}
-			if err := exactSeries.Append(exactBuf); err != nil {
-				return err
-			}
-			rep.exactL1 = append(rep.exactL1, l1Distance(g, st.P, exactBuf))
+		r.exactBuf = make([]float64, p.Grid.Len())
+	}
+	set := stepSettings(p)
+	if r.st, err = solvers.NewStepper(op, &set); err != nil {
+		return nil, badInput(s.Wrap("time", err))
+	}
+	return r, nil
+}
+
+// stepSettings returns the step settings of p with the defaults that
+// depend on the span of the run made explicit: the run goes from snapshot
+// to snapshot (see run), and each piece would otherwise take them from its
+// own span.
+func stepSettings(p *problem.Problem) solvers.StepSettings {
+	set := p.Step
+	span := p.Times[len(p.Times)-1] - p.Start
+	if set.Dt == 0 && span > 0 {
+		set.Dt = span / 100
+		if set.Adaptive {
+			set.Dt = span * 1e-4
 		}
-		if err := w.Append(st.T, st.P); err != nil {
-			return err
+	}
+	if set.MinDt == 0 && span > 0 {
+		set.MinDt = 1e-12 * span
+	}
+	return set
+}
+
+// run advances rho, the density at time t, through the output times from
+// times[next] on, writing each snapshot as it lands on it.
+//
+// The stepper runs from one snapshot to the next (RunFrom), carrying its
+// history across, and the history is stored with every snapshot
+// (data.Checkpoint). A run resumed from a snapshot therefore takes exactly
+// the steps an uninterrupted run takes, and writes the same snapshots to
+// the bit.
+func (r *transient) run(rho []float64, t float64, next int, start time.Time) error {
+	p, e, w := r.p, r.e, r.w
+	times := p.Times
+	if next == 0 && times[0] == t {
+		// The initial state is snapshot 0.
+		if err := r.write(0, t, rho); err != nil {
+			w.Close()
+			return failed(r.lost(err))
 		}
-		rep.times = append(rep.times, st.T)
-		return nil
-	})
+		next = 1
+	}
+	pb := newProgress(e, times[len(times)-1], p.Start)
 	progress := solvers.ObserverFunc(func(st *solvers.State) error {
 		pb.update(st.T)
 		return nil
@@ -199,19 +290,97 @@ func runTransient(e *env, path string, of outputFlags) error {
 		}
 		return nil
 	})
-	res, runErr := st.Run(rho, p.Start, p.Times, output, progress, stop)
+	var total solvers.RunResult
+	var runErr error
+	for k := next; k < len(times) && runErr == nil; k++ {
+		if e.ctx.Err() != nil {
+			total.Stopped = true
+			break
+		}
+		res, err := r.st.RunFrom(rho, t, &r.hist, times[k:k+1], progress, stop)
+		total = addResults(total, res)
+		if err != nil {
+			runErr = err
+			break
+		}
+		t = res.T
+		if t != times[k] {
+			break // stopped between two snapshots
+		}
+		runErr = r.write(k, t, rho)
+		if res.Stopped {
+			break
+		}
+	}
 	pb.finish()
 	if cerr := w.Close(); cerr != nil && runErr == nil {
 		runErr = cerr
 	}
 	if runErr != nil {
-		return failed(fmt.Errorf("%v (the %d snapshots written so far are in %s)", runErr, len(rep.times), out))
+		return failed(r.lost(runErr))
 	}
-	rep.print(e, s, p, op, res, rho, out, time.Since(start))
-	if res.Stopped {
+	total.T = t
+	r.rep.print(r, total, rho, time.Since(start))
+	if total.Stopped {
 		return errInterrupted
 	}
 	return nil
+}
+
+// lost adds to err where the snapshots written so far are.
+func (r *transient) lost(err error) error {
+	n := r.w.Len()
+	if n == 1 {
+		return fmt.Errorf("%v (the 1 snapshot written so far is in %s)", err, r.out)
+	}
+	return fmt.Errorf("%v (the %d snapshots written so far are in %s)", err, n, r.out)
+}
+
+// write writes snapshot k, the density rho at time t, with its /exact row
+// and its checkpoint, then reports it if asked: only once Append has
+// returned, when the snapshot is on disk.
+func (r *transient) write(k int, t float64, rho []float64) error {
+	w := r.w
+	if w.Len() != k {
+		panic(fmt.Sprintf("cli: writing snapshot %d into a file of %d snapshots", k, w.Len()))
+	}
+	if r.exactSeries != nil {
+		if err := exactField(r.p, r.exact, t, false, r.exactBuf); err != nil {
+			return err
+		}
+		if err := r.exactSeries.Append(r.exactBuf); err != nil {
+			return err
+		}
+		r.rep.exactL1 = append(r.rep.exactL1, l1Distance(r.p.Grid, rho, r.exactBuf))
+	}
+	if w.HasCheckpoint() {
+		h := &r.hist
+		c := &data.Checkpoint{Time: t, Steps: h.Steps, Dt: h.Dt, N: h.N, Past: h.Past, PastDt: h.PastDt}
+		if err := w.SetCheckpoint(c); err != nil {
+			return err
+		}
+	}
+	if err := w.Append(t, rho); err != nil {
+		return err
+	}
+	r.rep.times = append(r.rep.times, t)
+	if r.log {
+		fmt.Fprintf(r.e.stderr, "snapshot %d t=%s written\n", k, strconv.FormatFloat(t, 'g', -1, 64))
+	}
+	return nil
+}
+
+// addResults sums the statistics of two pieces of a run.
+func addResults(a, b solvers.RunResult) solvers.RunResult {
+	a.T = b.T
+	a.Steps += b.Steps
+	a.Rejected += b.Rejected
+	a.Factorizations += b.Factorizations
+	a.LinearIterations += b.LinearIterations
+	a.MaxResidual = math.Max(a.MaxResidual, b.MaxResidual)
+	a.Stopped = a.Stopped || b.Stopped
+	a.Duration += b.Duration
+	return a
 }
 
 type runReport struct {
@@ -219,7 +388,8 @@ type runReport struct {
 	exactL1 []float64
 }
 
-func (r *runReport) print(e *env, s *spec.Spec, p *problem.Problem, op *operators.Operator, res solvers.RunResult, rho []float64, out string, dur time.Duration) {
+func (rep *runReport) print(r *transient, res solvers.RunResult, rho []float64, dur time.Duration) {
+	e, s, p, op := r.e, r.s, r.p, r.op
 	if e.quiet {
 		return
 	}
@@ -232,19 +402,22 @@ func (r *runReport) print(e *env, s *spec.Spec, p *problem.Problem, op *operator
 	fmt.Fprintf(w, "%s\n", title)
 	fmt.Fprintf(w, "  grid        %s, %d cells\n", g, g.Len())
 	fmt.Fprintf(w, "  model       %s convention, %v fluxes, max cell Péclet %.3g\n", p.Model.Convention, op.Scheme(), op.Stats().MaxPeclet)
+	if r.resumed > 0 {
+		fmt.Fprintf(w, "  resumed     from snapshot %d, t = %g\n", r.resumed-1, p.Times[r.resumed-1])
+	}
 	fmt.Fprintf(w, "  stepping    %v, %d steps (%d rejected), %d linear iterations, max residual %.1e\n", p.Step.Method, res.Steps, res.Rejected, res.LinearIterations, res.MaxResidual)
 	mean := make([]float64, g.Dim())
 	cov := make([]float64, g.Dim()*g.Dim())
 	mass := g.Moments(rho, mean, cov)
 	fmt.Fprintf(w, "  t = %-8.4g mass %.12f, mean %s, covariance %s\n", res.T, mass, fmtVec(mean), fmtMat(cov, g.Dim()))
-	if len(r.exactL1) > 0 {
+	if len(rep.exactL1) > 0 {
 		worst := 0.0
-		for _, v := range r.exactL1 {
+		for _, v := range rep.exactL1 {
 			worst = math.Max(worst, v)
 		}
-		fmt.Fprintf(w, "  exact       L1 error %.3e at t = %g, max %.3e over %d snapshots\n", r.exactL1[len(r.exactL1)-1], r.times[len(r.times)-1], worst, len(r.exactL1))
+		fmt.Fprintf(w, "  exact       L1 error %.3e at t = %g, max %.3e over %d snapshots\n", rep.exactL1[len(rep.exactL1)-1], rep.times[len(rep.times)-1], worst, len(rep.exactL1))
 	}
-	fmt.Fprintf(w, "  output      %s (%d snapshots), %.2fs\n", out, len(r.times), dur.Seconds())
+	fmt.Fprintf(w, "  output      %s (%d snapshots), %.2fs\n", r.out, r.w.Len(), dur.Seconds())
 }
 
 func runSteady(e *env, path string, of outputFlags) error {

@@ -38,6 +38,27 @@
 // after StartSWMR. A file whose SWMR writer was killed can be made readable
 // by non-SWMR readers again with Recover.
 //
+// # Crashes, full disks and resuming
+//
+// NewWriter writes the file under a temporary name in the directory of its
+// path and renames it to its path at StartSWMR (or at Close, for a file
+// never switched to SWMR mode): at the path there is never a half-made
+// file, only nothing (or the file it replaces) or a file any reader opens.
+// While a Writer has its file open it holds a lock on it that the kernel
+// drops when the process dies, so that File.State tells a file being
+// written from one whose writer was killed (on Linux).
+//
+// After a failed write (a full disk) a Writer writes nothing more: Close
+// leaves the file as the last successful flush did, like a killed writer.
+// Reopen continues a transient file from its last complete snapshot, and
+// NewCheckpoint, SetCheckpoint and File.Checkpoint keep with each snapshot
+// what a time stepper needs to continue from it exactly (see Checkpoint).
+//
+// Open checks what it reads, so that a truncated, damaged or foreign file
+// gives an error; it also checks the one structure of an HDF5 file that
+// libhdf5 trusts without a checksum, the global heap of variable-length
+// strings, before libhdf5 reads it (see heapcheck.go).
+//
 // # Why a cgo layer of its own
 //
 // The package talks to libhdf5 and libhdf5_hl (Debian's libhdf5-dev)

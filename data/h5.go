@@ -16,9 +16,11 @@ package data
 #cgo darwin CFLAGS: -I/usr/local/include -I/opt/homebrew/include
 #cgo darwin LDFLAGS: -L/usr/local/lib -L/opt/homebrew/lib -lhdf5_hl -lhdf5
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
 
@@ -90,21 +92,60 @@ static hid_t fk_fopen(const char *path, int swmr) {
 	return f;
 }
 
-// fk_fclear opens path read-write with the (private, but stable since 1.10.0
-// and used by h5clear) property that clears the superblock's file-consistency
-// flags, then closes it again.
-static herr_t fk_fclear(const char *path) {
+// fk_fopen_rw opens path read-write. With swmr, it opens it in SWMR-write
+// mode (the file must have the 1.10 superblock, version 3). With clear, it
+// uses the (private, but stable since 1.10.0 and used by h5clear) property
+// that clears the superblock's file-consistency flags that a killed writer
+// leaves behind; opening such a file fails otherwise.
+//
+// With swmr and clear together, HDF5 replaces the old flags by its own
+// "open for SWMR write" flags in one write of the superblock: at no moment
+// is the file marked "open for write" without "SWMR", a state in which no
+// reader, not even a SWMR reader, can open it.
+static hid_t fk_fopen_rw(const char *path, int swmr, int clear) {
 	FK_ENTER();
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
 	if (fapl < 0) return -1;
-	hbool_t clear = 1;
-	if (H5Pset(fapl, "clear_status_flags", &clear) < 0 ||
+	hbool_t c = clear ? 1 : 0;
+	// As for SWMR readers (fk_fopen): HDF5 retries a metadata read whose
+	// checksum fails in SWMR mode, with exponential back-off; its default of
+	// 100 attempts turns a damaged file into a hang.
+	// A killed writer (or one that hit a full disk) can leave the file
+	// shorter than the end of its allocated space, which HDF5 refuses to
+	// open read-write as "truncated" unless told to skip the check (the
+	// private property h5clear uses too); closing the file then extends it.
+	if ((clear && (H5Pset(fapl, "clear_status_flags", &c) < 0 || H5Pset(fapl, "skip_eof_check", &c) < 0)) ||
+	    (swmr && H5Pset_metadata_read_attempts(fapl, 25) < 0) ||
 	    H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) < 0) {
 		FK_KEEP(H5Pclose(fapl));
 		return -1;
 	}
-	hid_t f = H5Fopen(path, H5F_ACC_RDWR, fapl);
+	hid_t f = H5Fopen(path, H5F_ACC_RDWR | (swmr ? H5F_ACC_SWMR_WRITE : 0), fapl);
 	FK_KEEP(H5Pclose(fapl));
+	// A SWMR writer flushes metadata before the superblock that records the
+	// end of its allocated space (EOA): a killed one can leave metadata
+	// beyond the recorded EOA. SWMR readers cope; a writer would refuse to
+	// touch it ("addr overflow") and, worse, cut the file at the EOA when
+	// it closes. Extend the EOA to the end of the file first (as h5clear
+	// -i does): what lies between is at worst unused space.
+	if (f >= 0 && clear && H5Fincrement_filesize(f, 0) < 0) {
+		FK_KEEP(H5Fclose(f));
+		return -1;
+	}
+	return f;
+}
+
+// fk_fclear clears the file-consistency flags of path, like h5clear -s: it
+// opens the file in SWMR-write mode with the flags cleared (see fk_fopen_rw)
+// and closes it, which leaves the flags cleared. Files without the 1.10
+// superblock cannot be opened in SWMR-write mode; they are opened read-write
+// without it (and cannot carry SWMR flags in the first place).
+static herr_t fk_fclear(const char *path) {
+	hid_t f = fk_fopen_rw(path, 1, 1);
+	if (f < 0) {
+		H5Eclear2(H5E_DEFAULT);
+		f = fk_fopen_rw(path, 0, 1);
+	}
 	if (f < 0) return -1;
 	return H5Fclose(f);
 }
@@ -428,6 +469,10 @@ static herr_t fk_attr_read_i64(hid_t obj, const char *name, long long *buf) {
 	return fk_attr_read(obj, name, H5T_NATIVE_LLONG, buf);
 }
 
+// FK_MAX_ATTR_BYTES bounds the attributes read (HDF5 keeps attributes
+// small; a bigger one is damage or an attack).
+#define FK_MAX_ATTR_BYTES ((size_t)1 << 28)
+
 // fk_attr_read_strings reads a string attribute (fixed or variable length,
 // scalar or 1-D) of n elements into a malloc'd buffer of NUL-terminated
 // strings laid end to end; *len is the buffer length.
@@ -440,6 +485,7 @@ static char *fk_attr_read_strings(hid_t obj, const char *name, hsize_t n, size_t
 	if ((s = H5Aget_space(a)) < 0) goto done;
 	htri_t vl = H5Tis_variable_str(ft);
 	if (vl < 0) goto done;
+	if (n > FK_MAX_ATTR_BYTES) goto done;
 	if (vl) {
 		if ((mt = fk_vlen_str_type()) < 0) goto done;
 		char **p = (char **)calloc(n > 0 ? n : 1, sizeof(char *));
@@ -466,7 +512,8 @@ static char *fk_attr_read_strings(hid_t obj, const char *name, hsize_t n, size_t
 		free(p);
 	} else {
 		size_t size = H5Tget_size(ft);
-		if (size == 0) goto done;
+		// A damaged or hostile file may claim sizes whose product overflows.
+		if (size == 0 || size > FK_MAX_ATTR_BYTES || n > FK_MAX_ATTR_BYTES / (size + 1)) goto done;
 		if ((mt = H5Tcopy(ft)) < 0) goto done;
 		char *raw = (char *)malloc(n * size + 1);
 		if (raw == NULL) goto done;
@@ -565,6 +612,53 @@ static char *fk_datasets(hid_t f, size_t *n, size_t *len) {
 	*len = l.len;
 	return l.buf;
 }
+
+// fk_seal makes every later write of HDF5 to the file f go nowhere, by
+// putting a descriptor of /dev/null in place of the one the sec2 driver
+// writes through, so that closing f after a write error (a full disk) does
+// not write metadata that refers to data never written: the file stays as
+// the last successful flush left it, like the file of a killed writer,
+// while HDF5 closes it believing its writes succeed (and so releases every
+// object).
+static herr_t fk_seal(hid_t f) {
+	FK_ENTER();
+	hid_t fapl = H5Fget_access_plist(f);
+	if (fapl < 0) return -1;
+	void *handle = NULL;
+	herr_t r = H5Fget_vfd_handle(f, fapl, &handle);
+	FK_KEEP(H5Pclose(fapl));
+	if (r < 0 || handle == NULL) return -1;
+	int fd = *(int *)handle;
+	int nfd = open("/dev/null", O_RDWR);
+	if (nfd < 0) return -1;
+	r = dup2(nfd, fd) < 0 ? -1 : 0;
+	close(nfd);
+	return r;
+}
+
+static herr_t fk_set_extent(hid_t d, const hsize_t *dims) { FK_ENTER(); return H5Dset_extent(d, dims); }
+
+// fk_write_rows writes rows [row, row+nrows) of d, whose extent is not
+// changed.
+static herr_t fk_write_rows(hid_t d, hsize_t row, hsize_t nrows, const double *buf) {
+	FK_ENTER();
+	hid_t fs = -1, ms = -1;
+	herr_t r = -1;
+	hsize_t dims[H5S_MAX_RANK], count[H5S_MAX_RANK];
+	if ((fs = H5Dget_space(d)) < 0) goto done;
+	int rank = H5Sget_simple_extent_ndims(fs);
+	if (rank < 1) goto done;
+	if (H5Sget_simple_extent_dims(fs, dims, NULL) < 0) goto done;
+	if (fk_select_rows(fs, rank, dims, row, nrows, count) < 0) goto done;
+	if ((ms = H5Screate_simple(rank, count, NULL)) < 0) goto done;
+	r = H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf);
+done:
+	FK_KEEP(
+		if (fs >= 0) H5Sclose(fs);
+		if (ms >= 0) H5Sclose(ms);
+	);
+	return r;
+}
 */
 import "C"
 
@@ -573,6 +667,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"unsafe"
 )
 
@@ -606,9 +701,12 @@ func (e *h5Error) Error() string {
 func stackError() error {
 	var x C.fk_errinfo
 	C.fk_error(&x)
+	// Some descriptions hold a newline (the time of a failed write, from
+	// ctime): keep error messages on one line.
+	oneLine := strings.NewReplacer("\r\n", " ", "\n", " ")
 	return &h5Error{
-		outer: C.GoString(&x.outer[0]),
-		inner: C.GoString(&x.inner[0]),
+		outer: strings.TrimSpace(oneLine.Replace(C.GoString(&x.outer[0]))),
+		inner: strings.TrimSpace(oneLine.Replace(C.GoString(&x.inner[0]))),
 	}
 }
 
@@ -694,6 +792,24 @@ func fileOpen(path string, swmr bool) (hid, error) {
 	return f, check(f)
 }
 
+// fileOpenRW opens path read-write, in SWMR-write mode if swmr, clearing
+// the file-consistency flags of a killed writer if clear (see fk_fopen_rw).
+func fileOpenRW(path string, swmr, clear bool) (hid, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	f := C.fk_fopen_rw(cp, cbool(swmr), cbool(clear))
+	return f, check(f)
+}
+
+func cbool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func fileClear(path string) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -717,6 +833,9 @@ func fileClose(f hid) error {
 }
 
 func fileFlush(f hid) error {
+	if err := fault("flush"); err != nil {
+		return err
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	return check(C.fk_fflush(f))
@@ -856,6 +975,9 @@ func dsReadAll(d hid, v []float64) error {
 // dsAppend sets the extent of d to newdims and writes row newdims[0]-1 from
 // v. newdims must be in C form already, so that appends do not allocate.
 func dsAppend(d hid, newdims []C.hsize_t, v []float64) error {
+	if err := fault("append"); err != nil {
+		return err
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var p *C.double
@@ -863,6 +985,40 @@ func dsAppend(d hid, newdims []C.hsize_t, v []float64) error {
 		p = (*C.double)(unsafe.Pointer(&v[0]))
 	}
 	return check(C.fk_append(d, C.int(len(newdims)), &newdims[0], newdims[0]-1, p))
+}
+
+// fileSeal makes later writes to f fail (see fk_seal).
+func fileSeal(f hid) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if r := C.fk_seal(f); r < 0 {
+		return errors.New("cannot seal the file")
+	}
+	return nil
+}
+
+// dsWriteRows writes rows [row, row+nrows) of d from v without changing
+// its extent.
+func dsWriteRows(d hid, row, nrows int, v []float64) error {
+	if err := fault("write"); err != nil {
+		return err
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var p *C.double
+	if len(v) > 0 {
+		p = (*C.double)(unsafe.Pointer(&v[0]))
+	}
+	return check(C.fk_write_rows(d, C.hsize_t(row), C.hsize_t(nrows), p))
+}
+
+// dsSetExtent sets the extent of d to dims.
+func dsSetExtent(d hid, dims []int) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var b [maxRank]C.hsize_t
+	cd := cdims(b[:0], dims)
+	return check(C.fk_set_extent(d, ptr(cd)))
 }
 
 func dsReadRows(d hid, row, nrows int, v []float64) error {
@@ -1001,6 +1157,11 @@ func attrWrite(obj hid, name string, value any) error {
 	return check(r)
 }
 
+// maxAttrElems bounds the number of elements of an attribute read: HDF5
+// keeps attributes small, and a damaged file must not make the reader
+// allocate without bound.
+const maxAttrElems = 1 << 24
+
 // errAttrType reports an attribute whose HDF5 type the package cannot read.
 var errAttrType = errors.New("attribute type is not string, integer or float")
 
@@ -1018,6 +1179,9 @@ func attrRead(obj hid, name string) (any, error) {
 	cls := C.fk_attr_info(obj, cn, &n, &scalar)
 	if err := check(cls); err != nil {
 		return nil, err
+	}
+	if n > maxAttrElems {
+		return nil, fmt.Errorf("attribute %s has %d elements, more than the %d this reader accepts", name, uint64(n), maxAttrElems)
 	}
 	switch cls {
 	case C.FK_ATTR_STRING:

@@ -105,6 +105,7 @@ var reserved = map[string]bool{
 	"time": true, "density": true, "mass": true, "mean": true, "covariance": true,
 	"stationary": true, "grid": true, "axis": true, "axis2": true, "exact": true,
 	"particles": true, "sgd": true, "metrics": true, "residual": true,
+	"checkpoint": true,
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)

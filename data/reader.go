@@ -13,11 +13,50 @@ import (
 	"github.com/fokkerplanck/fokker/grid"
 )
 
+// WriteState tells whether a file is still being written.
+type WriteState int
+
+const (
+	// Closed: the writer closed the file (or Recover cleared the marks of a
+	// killed writer). Every HDF5 reader opens it.
+	Closed WriteState = iota
+	// Writing: a writer in SWMR mode is appending to the file now.
+	Writing
+	// Crashed: the file is marked open for writing, but no writer holds it:
+	// its writer was killed. Its complete snapshots are intact; SWMR readers
+	// open it, and Recover makes it readable by every reader.
+	Crashed
+	// OpenForWrite: the file is marked open for writing, and this system
+	// cannot tell whether its writer is alive (no open file description
+	// locks).
+	OpenForWrite
+)
+
+// String describes the state.
+func (s WriteState) String() string {
+	switch s {
+	case Closed:
+		return "closed"
+	case Writing:
+		return "being written"
+	case Crashed:
+		return "left open by a killed writer"
+	case OpenForWrite:
+		return "open for writing (being written, or its writer was killed)"
+	}
+	return fmt.Sprintf("WriteState(%d)", int(s))
+}
+
+// errLocked reports a file whose writer lock another writer holds.
+var errLocked = errors.New("the file is being written by another process")
+
 // File is a fokker-density file opened for reading.
 type File struct {
 	path    string
 	id      hid
 	swmr    bool
+	state   WriteState
+	limit   int // most values of an axis or of /time: a bound for damaged files
 	header  Header
 	version int
 	kind    Kind
@@ -56,26 +95,51 @@ func Open(path string) (*File, error) {
 	if fi.Size() == 0 || !isHDF5(path) {
 		return nil, fmt.Errorf("data: open %s: not an HDF5 file", path)
 	}
-	f := &File{path: path, id: -1, time: -1, density: -1, mass: -1, mean: -1, cov: -1}
+	if err := checkHeaps(path); err != nil {
+		return nil, fmt.Errorf("data: open %s: the file is damaged: %w", path, err)
+	}
+	f := &File{path: path, id: -1, time: -1, density: -1, mass: -1, mean: -1, cov: -1, limit: vectorLimit(fi.Size())}
 	f.id, err = fileOpen(path, false)
 	if err != nil {
 		msg := err.Error()
-		switch {
-		case strings.Contains(msg, "already open for"):
+		var serr error
+		if strings.Contains(msg, "already open for") || strings.Contains(msg, "truncated") {
 			// Being written in SWMR mode, or left by a killed writer: the
 			// superblock still says "open for writing", which only SWMR
-			// readers accept.
-			id, serr := fileOpen(path, true)
-			if serr != nil {
-				return nil, fmt.Errorf("data: open %s: %w (and in SWMR mode: %v)", path, err, serr)
+			// readers accept. HDF5 checks the length of the file first:
+			// the file of a writer killed between two flushes (or stopped
+			// by a full disk) may end before the space it had reserved,
+			// which SWMR readers accept too.
+			var id hid
+			if id, serr = fileOpen(path, true); serr == nil {
+				f.id, f.swmr = id, true
 			}
-			f.id, f.swmr = id, true
+		}
+		switch {
+		case f.swmr:
+			switch alive, known := writerAlive(path); {
+			case !known:
+				f.state = OpenForWrite
+			case alive:
+				f.state = Writing
+			default:
+				f.state = Crashed
+			}
+		case strings.Contains(msg, "already open for"):
+			return nil, fmt.Errorf("data: open %s: %w (and in SWMR mode: %v)", path, err, serr)
 		case strings.Contains(msg, "truncated"):
 			return nil, fmt.Errorf("data: open %s: the file is truncated: %w", path, err)
 		case strings.Contains(msg, "unable to lock"):
 			return nil, fmt.Errorf("data: open %s: the file is being written by a writer not (yet) in SWMR mode: %w", path, err)
 		default:
 			return nil, fmt.Errorf("data: open %s: the file is damaged or not readable: %w", path, err)
+		}
+	}
+	if !f.swmr {
+		// Opened without SWMR: closed, or written by a writer of this
+		// process (HDF5 shares an open file within a process).
+		if alive, _ := writerAlive(path); alive {
+			f.state = Writing
 		}
 	}
 	if err := f.load(); err != nil {
@@ -88,11 +152,20 @@ func Open(path string) (*File, error) {
 // Recover clears the "open for writing" flags that a writer killed in SWMR
 // mode leaves in the file's superblock, like `h5clear -s`, so that readers
 // not in SWMR mode (h5py without swmr=True, HDF5.jl, h5dump) can open the
-// file again. The data are not touched. It must not be called while a writer
-// still has the file open.
+// file again. The data are not touched. It refuses a file that a running
+// writer holds (where the system can tell, see WriteState). A crash of
+// Recover itself leaves the file as readable as before: at every moment
+// the file is either marked for SWMR readers or not marked at all.
 func Recover(path string) error {
 	if !isHDF5(path) {
 		return fmt.Errorf("data: recover %s: not an HDF5 file", path)
+	}
+	lock, err := lockWriter(path)
+	if err != nil {
+		return fmt.Errorf("data: recover %s: %w", path, err)
+	}
+	if lock != nil {
+		defer lock.Close()
 	}
 	if err := fileClear(path); err != nil {
 		return fmt.Errorf("data: recover %s: %w", path, err)
@@ -200,6 +273,13 @@ func (f *File) load() error {
 		f.bounds = append(f.bounds, b)
 		f.shape = append(f.shape, len(c))
 	}
+	if n, ok := checkedProd(f.shape); !ok || n > math.MaxInt32 {
+		return fmt.Errorf("grid of shape %v has more than %d cells", f.shape, math.MaxInt32)
+	}
+	// Faces must increase, boundaries be known: what Grid checks.
+	if _, err := f.Grid(); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "data: "+f.path+": "))
+	}
 
 	kd, err := exists(f.id, PathDensity)
 	if err != nil {
@@ -220,9 +300,9 @@ func (f *File) load() error {
 	return fmt.Errorf("neither %s nor %s in the file", PathDensity, PathStationary)
 }
 
-// vector reads a 1-D numeric dataset.
+// vector reads a 1-D numeric dataset of grid or time size.
 func (f *File) vector(path string) ([]float64, error) {
-	shape, v, err := f.read(path)
+	shape, v, err := f.read(path, f.limit)
 	if err != nil {
 		return nil, err
 	}
@@ -273,6 +353,9 @@ func (f *File) count() error {
 		return fmt.Errorf("%s: %w", PathTime, err)
 	}
 	n := shape[0]
+	if n > f.limit {
+		return fmt.Errorf("%s has %d entries, implausibly many for a file of this size", PathTime, n)
+	}
 	for _, id := range []hid{f.density, f.mass, f.mean, f.cov} {
 		s, _, _, err := dsInfo(id)
 		if err != nil {
@@ -299,6 +382,9 @@ func (f *File) count() error {
 func (f *File) Refresh() error {
 	if f.kind != Transient {
 		return nil
+	}
+	if fi, err := os.Stat(f.path); err == nil {
+		f.limit = max(f.limit, vectorLimit(fi.Size()))
 	}
 	if f.swmr {
 		// /time first: every snapshot it counts is then in the others.
@@ -343,6 +429,9 @@ func (f *File) Path() string { return f.path }
 // SWMR reports whether the file was opened in SWMR-read mode, because it is
 // being written or its writer was killed.
 func (f *File) SWMR() bool { return f.swmr }
+
+// State tells whether the file was being written when it was opened.
+func (f *File) State() WriteState { return f.state }
 
 // FormatVersion returns the format_version of the file.
 func (f *File) FormatVersion() int { return f.version }
@@ -518,14 +607,18 @@ func (f *File) StationaryMoments() (Moments, error) {
 // shape (empty for a scalar). In SWMR mode the dataset is refreshed first, so
 // a per-snapshot dataset may have rows beyond Snapshots(); ignore them.
 func (f *File) Dataset(path string) (shape []int, v []float64, err error) {
-	shape, v, err = f.read(path)
+	shape, v, err = f.read(path, maxRead)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data: %s: %w", f.path, err)
 	}
 	return shape, v, nil
 }
 
-func (f *File) read(path string) (shape []int, v []float64, err error) {
+// maxRead bounds the values Dataset reads (2 GiB).
+const maxRead = 1 << 28
+
+// read reads the numeric dataset at path, refusing more than limit values.
+func (f *File) read(path string, limit int) (shape []int, v []float64, err error) {
 	p, err := cleanPath(path)
 	if err != nil {
 		return nil, nil, err
@@ -550,6 +643,9 @@ func (f *File) read(path string) (shape []int, v []float64, err error) {
 	}
 	if class != classFloat && class != classInteger {
 		return nil, nil, fmt.Errorf("%s is not numeric", p)
+	}
+	if size, ok := checkedProd(shape); !ok || size > limit {
+		return nil, nil, fmt.Errorf("%s has shape %v, more than the %d values this reader reads at once", p, shape, limit)
 	}
 	v = make([]float64, prod(shape))
 	if len(v) > 0 {
@@ -635,4 +731,23 @@ func (f *File) Attrs(path string) (map[string]any, error) {
 		m[n] = v
 	}
 	return m, nil
+}
+
+// vectorLimit bounds the length of the axes and of /time of a file of the
+// given size: a file stores them (fokker uncompressed, 8 bytes a value), so
+// a damaged file claiming far more must not make the reader allocate them.
+func vectorLimit(size int64) int {
+	return int(max(1<<16, min(size, 1<<40)))
+}
+
+// checkedProd returns the product of s and whether it fits in an int.
+func checkedProd(s []int) (int, bool) {
+	n := 1
+	for _, v := range s {
+		if v < 0 || (v > 0 && n > math.MaxInt/v) {
+			return 0, false
+		}
+		n *= v
+	}
+	return n, true
 }

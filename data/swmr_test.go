@@ -14,10 +14,12 @@ import (
 )
 
 // helperEnv names the file that TestHelperWriter writes; helperNoSWMR makes
-// it skip StartSWMR.
+// it skip StartSWMR; helperReopen makes it Reopen the file and go on from
+// its last complete snapshot.
 const (
 	helperEnv    = "FOKKER_DATA_TEST_WRITER"
 	helperNoSWMR = "FOKKER_DATA_TEST_NO_SWMR"
+	helperReopen = "FOKKER_DATA_TEST_REOPEN"
 )
 
 // TestHelperWriter is not a test: it is the writer process of the tests
@@ -32,24 +34,31 @@ func TestHelperWriter(t *testing.T) {
 		return
 	}
 	g := docGrid(t)
-	w, err := NewWriter(path, g)
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	exact, err := w.NewGridSeries("/exact")
-	if err != nil {
-		fmt.Println(err)
-		os.Exit(1)
-	}
-	if os.Getenv(helperNoSWMR) == "" {
-		if err := w.StartSWMR(); err != nil {
-			fmt.Println(err)
-			os.Exit(1)
+	var (
+		w     *Writer
+		exact *Series
+		err   error
+	)
+	if os.Getenv(helperReopen) != "" {
+		w, err = Reopen(path)
+		if err == nil {
+			exact, err = w.Series("/exact")
+		}
+	} else {
+		w, err = NewWriter(path, g)
+		if err == nil {
+			exact, err = w.NewGridSeries("/exact")
+		}
+		if err == nil && os.Getenv(helperNoSWMR) == "" {
+			err = w.StartSWMR()
 		}
 	}
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
 	fmt.Println("ready")
-	i := 0
+	i := w.Len()
 	step := func() {
 		if err := exact.Append(gaussian(g, float64(i)+0.5)); err != nil {
 			fmt.Println(err)
@@ -91,13 +100,14 @@ type writerProcess struct {
 	out *bufio.Scanner
 }
 
-func startWriter(t *testing.T, path string, swmr bool) *writerProcess {
+func startWriter(t *testing.T, path string, swmr bool, env ...string) *writerProcess {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWriter$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+path)
 	if !swmr {
 		cmd.Env = append(cmd.Env, helperNoSWMR+"=1")
 	}
+	cmd.Env = append(cmd.Env, env...)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -226,8 +236,9 @@ func TestSWMRGoReader(t *testing.T) {
 	noOpenObjects(t)
 }
 
-// TestOpenLocked checks the error for a file whose writer has not called
-// StartSWMR.
+// TestOpenLocked checks that a file whose writer has not called StartSWMR
+// is not at its path yet, and the error for its temporary file, which HDF5
+// locks.
 func TestOpenLocked(t *testing.T) {
 	if v := os.Getenv("HDF5_USE_FILE_LOCKING"); v != "" {
 		t.Logf("HDF5_USE_FILE_LOCKING=%s: HDF5 may not lock files; the error checked may differ", v)
@@ -235,7 +246,13 @@ func TestOpenLocked(t *testing.T) {
 	path := testPath(t, "run.h5")
 	startWriter(t, path, false)
 	_, err := Open(path)
-	wantErr(t, "locked file", err, path, "SWMR")
+	wantErr(t, "unpublished file", err, path, "no such file")
+	tmp, err := filepath.Glob(filepath.Join(filepath.Dir(path), ".run.h5.*.tmp"))
+	if err != nil || len(tmp) != 1 {
+		t.Fatalf("temporary files %v (%v), want one", tmp, err)
+	}
+	_, err = Open(tmp[0])
+	wantErr(t, "locked file", err, tmp[0], "SWMR")
 	noOpenObjects(t)
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/fokkerplanck/fokker/grid"
@@ -59,14 +60,22 @@ type dimension struct {
 	size int // -1 for the unlimited time dimension
 }
 
-// Writer writes one fokker-density file. Create it with NewWriter; always
-// end with Close, or with Abort to remove the file.
+// Writer writes one fokker-density file. Create it with NewWriter (or
+// Reopen an interrupted one); always end with Close, or with Abort to remove
+// the file.
 type Writer struct {
-	path    string
+	path    string // the path given to NewWriter: what Path returns
+	target  string // where the file is published: path, or its target if a symbolic link
+	h5path  string // where the file is: a temporary name until published
 	g       *grid.Grid
 	kind    Kind
 	deflate int
 	file    hid
+
+	overwrite bool     // publish may replace an existing file
+	published bool     // the file is at path
+	lock      *os.File // holds the writer lock (nil where there is none)
+	broken    error    // the first write error: the file is sealed at Close
 
 	swmr   bool
 	closed bool
@@ -77,6 +86,7 @@ type Writer struct {
 
 	time, density, mass, mean, cov *Series
 	n                              int
+	ckpt                           *checkpointSets
 
 	mom     Moments
 	scratch [1]float64
@@ -85,11 +95,16 @@ type Writer struct {
 // NewWriter creates the file at path for densities on g, with the root
 // attributes, the grid and, for a Transient file, the empty time series
 // /time, /density, /mass, /mean and /covariance. It fails if the file exists
-// (unless WithOverwrite is given), if its directory is missing or not
-// writable, or if an axis name of g cannot be used (see docs/format.md).
+// (unless WithOverwrite is given; a file that a running writer is writing
+// is never replaced), if its directory is missing or not writable, or if an
+// axis name of g cannot be used (see docs/format.md).
 //
-// The file is locked by the writer until StartSWMR or Close: other processes
-// can open it only after StartSWMR (in SWMR mode) or after Close.
+// The file is first written under a temporary name in the same directory
+// (".<name>.<random>.tmp") and appears at path, by an atomic rename, only
+// once it is complete enough for any reader: at StartSWMR, or at Close for a
+// file never switched to SWMR mode. Until then a file that path named
+// before is untouched, and a crash leaves at most the temporary file,
+// never a half-made file at path.
 func NewWriter(path string, g *grid.Grid, opts ...Option) (*Writer, error) {
 	if g == nil {
 		panic("data: NewWriter with a nil grid")
@@ -108,21 +123,33 @@ func NewWriter(path string, g *grid.Grid, opts ...Option) (*Writer, error) {
 			return nil, fmt.Errorf("data: create %s: extra attribute %q clashes with a standard root attribute", path, name)
 		}
 	}
-	if err := prepare(path, c.overwrite); err != nil {
+	final, mode, err := prepare(path, c.overwrite)
+	if err != nil {
 		return nil, fmt.Errorf("data: create %s: %w", path, err)
 	}
-	f, err := fileCreate(path, true)
+	tmp, lock, err := tempFile(final, mode)
 	if err != nil {
-		os.Remove(path)
+		return nil, fmt.Errorf("data: create %s: %w", path, err)
+	}
+	f, err := fileCreate(tmp, true)
+	if err != nil {
+		os.Remove(tmp)
+		if lock != nil {
+			lock.Close()
+		}
 		return nil, fmt.Errorf("data: create %s: %w", path, err)
 	}
 	w := &Writer{
-		path:    path,
-		g:       g,
-		kind:    c.kind,
-		deflate: c.deflate,
-		file:    f,
-		dims:    map[string]*dimension{},
+		path:      path,
+		target:    final,
+		h5path:    tmp,
+		g:         g,
+		kind:      c.kind,
+		deflate:   c.deflate,
+		file:      f,
+		overwrite: c.overwrite,
+		lock:      lock,
+		dims:      map[string]*dimension{},
 	}
 	if err := w.init(c.header); err != nil {
 		w.Abort()
@@ -131,9 +158,12 @@ func NewWriter(path string, g *grid.Grid, opts ...Option) (*Writer, error) {
 	return w, nil
 }
 
-// prepare checks that path can be created and creates it empty, so that
-// errors come with the operating system's explanation rather than HDF5's.
-func prepare(path string, overwrite bool) error {
+// prepare checks that a file can be created at path, so that errors come
+// with the operating system's explanation rather than HDF5's. It returns the
+// path to publish the file at (path, or the target of path if it is a
+// symbolic link) and the permissions to give it.
+func prepare(path string, overwrite bool) (string, fs.FileMode, error) {
+	mode := fs.FileMode(0o644)
 	fi, err := os.Stat(path)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -141,24 +171,90 @@ func prepare(path string, overwrite bool) error {
 	}
 	switch {
 	case err == nil && fi.IsDir():
-		return errors.New("is a directory")
+		return "", 0, errors.New("is a directory")
 	case err == nil && !overwrite:
-		return fmt.Errorf("file exists (use WithOverwrite / --force to replace it)")
-	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return err
+		return "", 0, fmt.Errorf("file exists (use WithOverwrite / --force to replace it)")
+	case err == nil:
+		if alive, _ := writerAlive(path); alive {
+			return "", 0, errors.New("the file is being written by another process; not replacing it")
+		}
+		mode = fi.Mode().Perm()
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", 0, err
 	}
-	flag := os.O_WRONLY | os.O_CREATE
-	if !overwrite {
-		flag |= os.O_EXCL
+	final := path
+	if li, err := os.Lstat(path); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		if target, err := filepath.EvalSymlinks(path); err == nil {
+			final = target
+		}
 	}
-	fh, err := os.OpenFile(path, flag, 0o644)
+	return final, mode, nil
+}
+
+// tempFile creates the temporary file that a new file is written to before
+// it is published at final, in the directory of final (a rename does not
+// cross file systems), and takes its writer lock.
+func tempFile(final string, mode fs.FileMode) (string, *os.File, error) {
+	var pe *fs.PathError
+	fh, err := os.CreateTemp(filepath.Dir(final), "."+filepath.Base(final)+".*.tmp")
 	if err != nil {
 		if errors.As(err, &pe) {
-			return pe.Err
+			err = pe.Err
 		}
-		return err
+		return "", nil, err
 	}
-	return fh.Close()
+	tmp := fh.Name()
+	err = fh.Chmod(mode)
+	if cerr := fh.Close(); err == nil {
+		err = cerr
+	}
+	var lock *os.File
+	if err == nil {
+		lock, err = lockWriter(tmp)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", nil, err
+	}
+	return tmp, lock, nil
+}
+
+// publish moves the file from its temporary name to its path (once).
+func (w *Writer) publish() error {
+	if w.published {
+		return nil
+	}
+	var err error
+	if w.overwrite {
+		err = os.Rename(w.h5path, w.target)
+	} else {
+		// A hard link fails if the path exists, where a rename would
+		// replace a file created since NewWriter checked.
+		err = os.Link(w.h5path, w.target)
+		switch {
+		case err == nil:
+			err = os.Remove(w.h5path)
+		case errors.Is(err, fs.ErrExist):
+			err = errors.New("file exists (it was created while this file was being written)")
+		default:
+			// No hard links on this file system: check, then rename.
+			if _, serr := os.Lstat(w.target); serr == nil {
+				err = errors.New("file exists (it was created while this file was being written)")
+			} else {
+				err = os.Rename(w.h5path, w.target)
+			}
+		}
+	}
+	if err != nil {
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = le.Err
+		}
+		return w.errorf("publish the file (written as %s): %v", w.h5path, err)
+	}
+	w.published = true
+	w.h5path = w.target
+	return nil
 }
 
 func (w *Writer) init(h Header) error {
@@ -315,6 +411,9 @@ func (w *Writer) Append(t float64, p []float64) error {
 	if err := w.usable("Append"); err != nil {
 		return err
 	}
+	if w.broken != nil {
+		return w.errorf("Append after a write error (%v)", w.broken)
+	}
 	ComputeMoments(&w.mom, w.g, p)
 	w.scratch[0] = w.mom.Mass
 	for _, a := range []struct {
@@ -322,21 +421,30 @@ func (w *Writer) Append(t float64, p []float64) error {
 		v []float64
 	}{{w.density, p}, {w.mass, w.scratch[:]}, {w.mean, w.mom.Mean}, {w.cov, w.mom.Cov}} {
 		if err := a.s.append(w.n, a.v); err != nil {
-			return w.errorf("append snapshot %d (t=%g) to %s: %v", w.n, t, a.s.path, err)
+			return w.fail(w.errorf("append snapshot %d (t=%g) to %s: %v", w.n, t, a.s.path, err))
 		}
 	}
 	if err := fileFlush(w.file); err != nil {
-		return w.errorf("flush snapshot %d (t=%g): %v", w.n, t, err)
+		return w.fail(w.errorf("flush snapshot %d (t=%g): %v", w.n, t, err))
 	}
 	w.scratch[0] = t
 	if err := w.time.append(w.n, w.scratch[:]); err != nil {
-		return w.errorf("append snapshot %d (t=%g) to %s: %v", w.n, t, PathTime, err)
+		return w.fail(w.errorf("append snapshot %d (t=%g) to %s: %v", w.n, t, PathTime, err))
 	}
 	if err := fileFlush(w.file); err != nil {
-		return w.errorf("flush snapshot %d (t=%g): %v", w.n, t, err)
+		return w.fail(w.errorf("flush snapshot %d (t=%g): %v", w.n, t, err))
 	}
 	w.n++
 	return nil
+}
+
+// fail records err, a failed write: HDF5 may hold data it could not write,
+// and must write nothing more (see Close).
+func (w *Writer) fail(err error) error {
+	if w.broken == nil {
+		w.broken = err
+	}
+	return err
 }
 
 // WriteStationary writes the stationary density p to /stationary with the
@@ -539,6 +647,8 @@ type Series struct {
 	row  int // values per row
 	n    int
 	ext  []C.hsize_t // extent after the next append: n+1, row shape...
+
+	perSnapshot bool // first dimension "time": one row per snapshot
 }
 
 // NewSeries creates an appendable dataset path whose rows have the given
@@ -604,7 +714,7 @@ func (w *Writer) newSeries(path string, row []int, dims []string, gridded bool) 
 		dsClose(id)
 		return nil, w.errorf("%v", err)
 	}
-	s := &Series{w: w, path: path, id: id, row: prod(row), ext: cdims(nil, shape)}
+	s := &Series{w: w, path: path, id: id, row: prod(row), ext: cdims(nil, shape), perSnapshot: len(dims) > 0 && dims[0] == DimTime}
 	w.series = append(w.series, s)
 	return s, nil
 }
@@ -624,8 +734,11 @@ func (s *Series) Append(v []float64) error {
 	if err := s.w.usable("Series.Append"); err != nil {
 		return err
 	}
+	if s.w.broken != nil {
+		return s.w.errorf("Series.Append after a write error (%v)", s.w.broken)
+	}
 	if err := s.append(s.n, v); err != nil {
-		return s.w.errorf("append row %d to %s: %v", s.n, s.path, err)
+		return s.w.fail(s.w.errorf("append row %d to %s: %v", s.n, s.path, err))
 	}
 	return nil
 }
@@ -689,7 +802,7 @@ func (w *Writer) StartSWMR() error {
 		return w.errorf("start SWMR: %v", err)
 	}
 	w.swmr = true
-	return nil
+	return w.publish()
 }
 
 // SWMR reports whether StartSWMR has been called.
@@ -700,17 +813,53 @@ func (w *Writer) Flush() error {
 	if err := w.usable("Flush"); err != nil {
 		return err
 	}
+	if w.broken != nil {
+		return w.errorf("Flush after a write error (%v)", w.broken)
+	}
 	if err := fileFlush(w.file); err != nil {
-		return w.errorf("flush: %v", err)
+		return w.fail(w.errorf("flush: %v", err))
 	}
 	return nil
 }
 
-// Close closes every dataset and the file. Calling Close again does nothing.
+// Close closes every dataset and the file, and publishes the file at its
+// path if StartSWMR has not (see NewWriter). Calling Close again does
+// nothing.
+//
+// After a write error (a full disk, an I/O error) Close writes nothing
+// more: it closes the file as it stands after the last successful flush,
+// which is then like the file of a killed writer — every complete snapshot
+// is intact and readable, in SWMR mode (Open does that by itself) or after
+// Recover — and returns an error saying so.
 func (w *Writer) Close() error {
 	if w.closed {
 		return nil
 	}
+	if w.broken != nil {
+		serr := fileSeal(w.file)
+		w.close() // errors expected: every write fails now
+		if !w.published {
+			os.Remove(w.h5path)
+		}
+		w.unlock()
+		if serr != nil {
+			return w.errorf("close after a write error (%v): %v", w.broken, serr)
+		}
+		return w.errorf("closed without writing more after a write error (%v): the %d complete snapshots are intact", w.broken, w.n)
+	}
+	err := w.close()
+	if err == nil {
+		err = w.publish()
+	} else if !w.published {
+		// A file that could not be closed cleanly is not published.
+		os.Remove(w.h5path)
+	}
+	w.unlock()
+	return err
+}
+
+// close closes the HDF5 objects and the file.
+func (w *Writer) close() error {
 	w.closed = true
 	var errs []error
 	for _, s := range w.series {
@@ -723,6 +872,16 @@ func (w *Writer) Close() error {
 			errs = append(errs, fmt.Errorf("close /%s: %w", name, err))
 		}
 	}
+	if c := w.ckpt; c != nil {
+		for _, d := range []struct {
+			path string
+			id   hid
+		}{{pathCheckpointPast, c.past}, {pathCheckpointState, c.state}} {
+			if err := dsClose(d.id); err != nil {
+				errs = append(errs, fmt.Errorf("close %s: %w", d.path, err))
+			}
+		}
+	}
 	if err := fileClose(w.file); err != nil {
 		errs = append(errs, err)
 	}
@@ -732,11 +891,23 @@ func (w *Writer) Close() error {
 	return nil
 }
 
-// Abort closes the writer and removes the file, for when the run cannot go
-// on (say, its input fails validation after the file was created).
+func (w *Writer) unlock() {
+	if w.lock != nil {
+		w.lock.Close()
+		w.lock = nil
+	}
+}
+
+// Abort closes the writer and removes the file (its temporary file if it
+// was not published yet), for when the run cannot go on (say, its input
+// fails validation after the file was created).
 func (w *Writer) Abort() error {
-	cerr := w.Close()
-	if err := os.Remove(w.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	var cerr error
+	if !w.closed {
+		cerr = w.close()
+	}
+	w.unlock()
+	if err := os.Remove(w.h5path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return errors.Join(cerr, fmt.Errorf("data: abort: %w", err))
 	}
 	return cerr

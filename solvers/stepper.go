@@ -91,7 +91,8 @@ type StepSettings struct {
 type State struct {
 	// T is the time of P.
 	T float64
-	// Step counts accepted steps (0 for the initial state).
+	// Step counts accepted steps (0 for the initial state of a fresh run;
+	// RunFrom continues the count of its History).
 	Step int
 	// Dt is the step just taken (0 for the initial state).
 	Dt float64
@@ -212,12 +213,65 @@ func (st *Stepper) Result() RunResult { return st.res }
 // landing exactly on each of them. Observers are called in order after each
 // accepted step, and once for the initial state. If times[0] equals t0 the
 // initial state is output 0. On return p holds the density at the time
-// reached.
+// reached. Run starts afresh: it is RunFrom with an empty History.
 func (st *Stepper) Run(p []float64, t0 float64, times []float64, obs ...Observer) (RunResult, error) {
+	return st.RunFrom(p, t0, &History{}, times, obs...)
+}
+
+// History is what a Stepper carries from one step to the next besides the
+// density: the past densities that BDF2 and the local error estimates use,
+// the step an adaptive run tries next, and the count of steps. RunFrom
+// starts from a History and leaves in it the history at the time it
+// reached, so that a run can be split into pieces — or saved at a snapshot
+// with its density and continued later in another process (fokker run
+// --resume) — and take bit-identical steps either way.
+type History struct {
+	// Steps is the number of accepted steps taken to reach the current
+	// state; step numbers in State and in errors continue from it.
+	Steps int
+	// N is the number of past densities held: 0 (a fresh start), 1 or 2.
+	N int
+	// Past[0] is the density one accepted step back, Past[1] two steps
+	// back; only the first N are meaningful. PastDt[k] is the length of the
+	// step that led from Past[k] to the state after it.
+	Past   [2][]float64
+	PastDt [2]float64
+	// Dt is the step an adaptive run tries next (0: the settings' Dt).
+	Dt float64
+}
+
+// RunFrom is Run continuing from the history h, which it updates. With
+// h.N ≥ 1 the multistep methods need no start-up (BDF2's substeps,
+// Crank–Nicolson's backward-Euler steps) and the error estimates of adaptive
+// runs work from the first step; an adaptive run tries h.Dt first. A run
+// split into several RunFrom calls, each going on from the density and the
+// history the previous one left, takes exactly the steps of one call.
+//
+// On return (also when an observer stopped the run, or after an error), h
+// holds the history at the time reached: Steps increased by the accepted
+// steps, the last accepted densities, and as Dt the step the controller
+// would try next. RunFrom panics if h.N is not 0, 1 or 2 or a past density
+// does not have the length of p; it returns an error if a past step is not
+// positive and finite or h.Dt is negative or not finite.
+func (st *Stepper) RunFrom(p []float64, t0 float64, h *History, times []float64, obs ...Observer) (RunResult, error) {
 	start := time.Now()
 	n := st.op.Grid().Len()
 	if len(p) != n {
 		panic("solvers: wrong density length")
+	}
+	if h.N < 0 || h.N > 2 {
+		panic(fmt.Sprintf("solvers: RunFrom: history of %d past densities", h.N))
+	}
+	for k := 0; k < h.N; k++ {
+		if len(h.Past[k]) != n {
+			panic(fmt.Sprintf("solvers: RunFrom: past density %d has length %d, want %d", k, len(h.Past[k]), n))
+		}
+		if dt := h.PastDt[k]; !(dt > 0) || math.IsInf(dt, 0) {
+			return RunResult{}, fmt.Errorf("solvers: RunFrom: past step %d is %v, want positive and finite", k, dt)
+		}
+	}
+	if !(h.Dt >= 0) || math.IsInf(h.Dt, 0) {
+		return RunResult{}, fmt.Errorf("solvers: RunFrom: next step %v, want non-negative and finite", h.Dt)
 	}
 	if len(times) == 0 {
 		return RunResult{}, errors.New("solvers: no output times")
@@ -236,16 +290,42 @@ func (st *Stepper) Run(p []float64, t0 float64, times []float64, obs ...Observer
 			dt = span * 1e-4
 		}
 	}
+	if st.set.Adaptive && h.Dt > 0 {
+		dt = h.Dt
+	}
 	minDt := st.set.MinDt
 	if minDt == 0 {
 		minDt = 1e-12 * span
 	}
 	st.res = RunResult{}
-	st.nhist = 0
+	st.nhist = h.N
+	for k := 0; k < h.N; k++ {
+		copy(st.hist[k], h.Past[k])
+		st.hdt[k] = h.PastDt[k]
+	}
+	st.startPrev = nil
+	// Factor afresh: the factorisation reused within a call may have been
+	// made for a step shortened by round-off, so reusing it across calls
+	// would make a continued run differ (at round-off) from one resumed in
+	// another process.
 	st.factored = false
+	step := h.Steps
+	// Whatever happens, leave the history reached in h.
+	defer func() {
+		h.Steps = step
+		h.N = min(st.nhist, 2)
+		for k := 0; k < h.N; k++ {
+			if len(h.Past[k]) != n {
+				h.Past[k] = make([]float64, n)
+			}
+			copy(h.Past[k], st.hist[k])
+			h.PastDt[k] = st.hdt[k]
+		}
+		h.Dt = dt
+	}()
 	t := t0
 	next := 0
-	state := State{T: t, P: p, Output: -1, End: end}
+	state := State{T: t, Step: step, P: p, Output: -1, End: end}
 	if times[0] == t0 {
 		state.Output = 0
 		next = 1
@@ -256,18 +336,17 @@ func (st *Stepper) Run(p []float64, t0 float64, times []float64, obs ...Observer
 	if st.res.Stopped {
 		return st.finish(start, t), nil
 	}
-	step := 0
 	for next < len(times) {
 		target := times[next]
-		h := dt
+		hstep := dt
 		land := false
-		if t+h >= target-1e-9*h {
-			h = target - t
+		if t+hstep >= target-1e-9*hstep {
+			hstep = target - t
 			land = true
 		}
-		errEst, err := st.step(p, t, h, step)
+		errEst, err := st.step(p, t, hstep)
 		if err != nil {
-			return st.finish(start, t), fmt.Errorf("solvers: step %d at t=%g (dt=%g): %w", step+1, t, h, err)
+			return st.finish(start, t), fmt.Errorf("solvers: step %d at t=%g (dt=%g): %w", step+1, t, hstep, err)
 		}
 		if st.set.Adaptive && errEst >= 0 {
 			q := float64(st.set.Method.Order())
@@ -275,15 +354,15 @@ func (st *Stepper) Run(p []float64, t0 float64, times []float64, obs ...Observer
 			fac = math.Max(0.2, math.Min(2, fac))
 			if errEst > st.set.Tolerance {
 				st.res.Rejected++
-				dt = h * fac
+				dt = hstep * fac
 				if dt < minDt {
 					return st.finish(start, t), fmt.Errorf("solvers: step size %g below the minimum %g at t=%g: the local error %g stays above the tolerance %g", dt, minDt, t, errEst, st.set.Tolerance)
 				}
 				continue
 			}
 			planned := dt
-			dt = h * fac
-			if land && h < planned {
+			dt = hstep * fac
+			if land && hstep < planned {
 				// A step shortened to land on an output time says little
 				// about the step the solution allows.
 				dt = math.Max(dt, planned*math.Min(1, fac))
@@ -302,24 +381,24 @@ func (st *Stepper) Run(p []float64, t0 float64, times []float64, obs ...Observer
 		} else {
 			copy(st.hist[0], p)
 			st.hdt[1] = st.hdt[0]
-			st.hdt[0] = h
+			st.hdt[0] = hstep
 		}
 		st.nhist++
 		copy(p, st.pnew)
 		step++
+		st.res.Steps++
 		if land {
 			t = target
 			state.Output = next
 			next++
 		} else {
-			t += h
+			t += hstep
 			state.Output = -1
 		}
 		if err := st.check(p, t, step); err != nil {
 			return st.finish(start, t), err
 		}
-		st.res.Steps = step
-		state.T, state.Step, state.Dt = t, step, h
+		state.T, state.Step, state.Dt = t, step, hstep
 		state.ErrorEstimate = math.Max(errEst, 0)
 		if err := st.notify(obs, &state); err != nil {
 			return st.finish(start, t), err
@@ -367,7 +446,7 @@ func (st *Stepper) check(p []float64, t float64, step int) error {
 
 // step computes st.pnew from p at time t with step h, and returns the local
 // error estimate (negative when none is available).
-func (st *Stepper) step(p []float64, t, h float64, step int) (float64, error) {
+func (st *Stepper) step(p []float64, t, h float64) (float64, error) {
 	if st.nhist >= 1 {
 		// Linear extrapolation from the last two states: the solution of
 		// the step to O(h²), a better start for an iterative solver than
@@ -408,7 +487,7 @@ func (st *Stepper) step(p []float64, t, h float64, step int) (float64, error) {
 		}
 		return st.quadEstimate(p, h, 2.0/9), nil
 	case CrankNicolson:
-		if step == 0 {
+		if st.nhist < 1 {
 			m := st.set.StartupSteps
 			sub := h / float64(m)
 			copy(st.work, p)
