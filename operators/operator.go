@@ -69,9 +69,10 @@ type Operator struct {
 	set     Settings
 	alpha   float64
 	d, n    int
-	shape   []int
-	strides []int
-	workers int
+	shape    []int
+	strides  []int
+	periodic []bool // per axis
+	workers  int
 
 	vol []float64 // cell volumes
 
@@ -158,6 +159,9 @@ func New(g *grid.Grid, m Model, s *Settings) (*Operator, error) {
 		return nil, fmt.Errorf("operators: full diffusion tensors are supported up to %d dimensions (declare Diagonal for d = %d)", maxSellingDim, d)
 	}
 	op := &Operator{g: g, m: m, d: d, n: g.Len(), alpha: m.Convention.Alpha(), shape: g.Shape(), strides: g.Strides()}
+	for k := 0; k < d; k++ {
+		op.periodic = append(op.periodic, g.Periodic(k))
+	}
 	if s != nil {
 		op.set = *s
 	}
@@ -594,7 +598,7 @@ func (op *Operator) upper(l int, idx []int, k int) (q int, wrapped bool) {
 	if i+1 < op.shape[k] {
 		return l + op.strides[k], false
 	}
-	if op.g.Periodic(k) && op.shape[k] > 1 {
+	if op.periodic[k] && op.shape[k] > 1 {
 		return l - i*op.strides[k], true
 	}
 	return -1, false
@@ -607,7 +611,7 @@ func (op *Operator) lower(l int, idx []int, k int) int {
 	if i > 0 {
 		return l - op.strides[k]
 	}
-	if op.g.Periodic(k) && op.shape[k] > 1 {
+	if op.periodic[k] && op.shape[k] > 1 {
 		return l + (op.shape[k]-1)*op.strides[k]
 	}
 	return -1
