@@ -167,6 +167,11 @@ func benchRun(e *env, f benchFlags) error {
 		Err    string       `json:"error,omitempty"`
 	}
 	var rows []row
+	type peerResult struct {
+		r   bench.Result
+		err error
+	}
+	peerDone := map[string]peerResult{}
 	for _, c := range benchCases(f.quick) {
 		if len(only) > 0 && !only[c.Problem] {
 			continue
@@ -184,7 +189,14 @@ func benchRun(e *env, f benchFlags) error {
 			if c.Variant != "" && c.Variant != "iterative" {
 				args = append(args, c.Variant)
 			}
-			sr, serr = side(e.ctx, f.timeout, "/usr/bin/python3", args...)
+			// The iterative variant of fokker faces the same scipy case.
+			key := strings.Join(args[1:], " ")
+			if prev, ok := peerDone[key]; ok {
+				sr, serr = prev.r, prev.err
+			} else {
+				sr, serr = side(e.ctx, f.timeout, "/usr/bin/python3", args...)
+				peerDone[key] = peerResult{sr, serr}
+			}
 			rw.Scipy = sr
 		}
 		if ferr != nil {
