@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/fokkerplanck/fokker/data"
 	"github.com/fokkerplanck/fokker/expression"
 	"github.com/fokkerplanck/fokker/grid"
 	"github.com/fokkerplanck/fokker/operators"
@@ -340,7 +342,11 @@ func (p *Problem) InitialDensity(dst []float64) error {
 	d := g.Dim()
 	x := make([]float64, len(p.Vars))
 	field := "initial.density"
-	if in.Gaussian != nil {
+	if in.File != "" {
+		if err := p.initialFromFile(dst); err != nil {
+			return s.Wrap("initial.file", err)
+		}
+	} else if in.Gaussian != nil {
 		field = "initial.gaussian"
 		mean := in.Gaussian.Mean
 		cov := make([]float64, d*d)
@@ -457,4 +463,71 @@ func fillVars(buf, x []float64, t float64, nv int) []float64 {
 	copy(v, x)
 	v[len(x)] = t
 	return v
+}
+
+// initialFromFile reads the starting density from [initial] file into dst.
+func (p *Problem) initialFromFile(dst []float64) error {
+	s := p.Spec
+	path := s.Initial.File
+	if !filepath.IsAbs(path) && s.Path != "" {
+		path = filepath.Join(filepath.Dir(s.Path), path)
+	}
+	f, err := data.Open(path)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "data: "))
+	}
+	defer f.Close()
+	fg, err := f.Grid()
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	g := p.Grid
+	same := fg.Dim() == g.Dim()
+	for k := 0; same && k < g.Dim(); k++ {
+		a, b := fg.Edges(k), g.Edges(k)
+		if len(a) != len(b) {
+			same = false
+			break
+		}
+		for i := range a {
+			if math.Abs(a[i]-b[i]) > 1e-12*(math.Abs(a[i])+math.Abs(b[i])+1) {
+				same = false
+				break
+			}
+		}
+	}
+	if !same {
+		return fmt.Errorf("%s has grid %s, the spec has %s: they must be the same", path, fg, g)
+	}
+	var rho []float64
+	if f.Kind() == data.Steady {
+		rho, _, err = f.Stationary(dst)
+	} else {
+		ts := f.Times()
+		if len(ts) == 0 {
+			return fmt.Errorf("%s has no complete snapshot", path)
+		}
+		i := len(ts) - 1
+		if s.Initial.Time != nil {
+			best := math.Inf(1)
+			for j, t := range ts {
+				if dd := math.Abs(t - *s.Initial.Time); dd < best {
+					best, i = dd, j
+				}
+			}
+		}
+		rho, err = f.Density(dst, i)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, strings.TrimPrefix(err.Error(), "data: "))
+	}
+	copy(dst, rho)
+	x := make([]float64, g.Dim())
+	for l, v := range dst {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			g.Centre(x, l)
+			return fmt.Errorf("%s: density is %v at %s", path, v, formatPoint(g.Names(), x))
+		}
+	}
+	return nil
 }

@@ -58,6 +58,12 @@ type Model struct {
 type Initial struct {
 	Density  string    `toml:"density"`
 	Gaussian *Gaussian `toml:"gaussian"`
+	// File is a fokker HDF5 file (relative to the spec's directory) whose
+	// density starts the run: the snapshot nearest Time (default: the
+	// last), or the stationary density of a steady file. Its grid must be
+	// the spec's.
+	File string   `toml:"file"`
+	Time *float64 `toml:"time"`
 }
 
 // Gaussian is a normal initial density.
@@ -364,8 +370,14 @@ func (s *Spec) check() error {
 				}
 			}
 		}
+		if in.File != "" {
+			n++
+		}
+		if in.Time != nil && in.File == "" {
+			return s.Errorf("initial.time", "only with initial.file (it selects the snapshot)")
+		}
 		if n != 1 {
-			return s.Errorf("initial", "give exactly one of density or gaussian")
+			return s.Errorf("initial", "give exactly one of density, gaussian or file")
 		}
 	}
 	if tm := s.Time; tm != nil {
