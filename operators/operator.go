@@ -63,12 +63,12 @@ func (s *Settings) maxStencil() int {
 // values in place, without allocating, as long as the set of stencil
 // directions does not change.
 type Operator struct {
-	g       *grid.Grid
-	m       Model
-	scheme  Scheme
-	set     Settings
-	alpha   float64
-	d, n    int
+	g        *grid.Grid
+	m        Model
+	scheme   Scheme
+	set      Settings
+	alpha    float64
+	d, n     int
 	shape    []int
 	strides  []int
 	periodic []bool // per axis
