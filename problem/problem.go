@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"gonum.org/v1/gonum/mat"
+
 	"github.com/fokkerplanck/fokker/data"
 	"github.com/fokkerplanck/fokker/expression"
 	"github.com/fokkerplanck/fokker/grid"
@@ -408,52 +410,23 @@ func formatPoint(names []string, x []float64) string {
 	return b.String()
 }
 
-// invertSPD inverts a symmetric positive-definite matrix by Cholesky.
+// invertSPD inverts a symmetric positive-definite matrix (gonum's Cholesky).
 func invertSPD(a []float64, d int) ([]float64, error) {
-	l := make([]float64, d*d)
+	var ch mat.Cholesky
+	if !ch.Factorize(mat.NewSymDense(d, append([]float64(nil), a...))) {
+		return nil, errors.New("cov is not positive definite")
+	}
+	var inv mat.SymDense
+	if err := ch.InverseTo(&inv); err != nil {
+		return nil, errors.New("cov is singular")
+	}
+	out := make([]float64, d*d)
 	for i := 0; i < d; i++ {
-		for j := 0; j <= i; j++ {
-			s := a[i*d+j]
-			for k := 0; k < j; k++ {
-				s -= l[i*d+k] * l[j*d+k]
-			}
-			if i == j {
-				if !(s > 0) {
-					return nil, errors.New("cov is not positive definite")
-				}
-				l[i*d+i] = math.Sqrt(s)
-			} else {
-				l[i*d+j] = s / l[j*d+j]
-			}
+		for j := 0; j < d; j++ {
+			out[i*d+j] = inv.At(i, j)
 		}
 	}
-	// inv = L^-T L^-1, column by column.
-	inv := make([]float64, d*d)
-	col := make([]float64, d)
-	for c := 0; c < d; c++ {
-		for i := range col {
-			col[i] = 0
-		}
-		col[c] = 1
-		for i := 0; i < d; i++ {
-			s := col[i]
-			for k := 0; k < i; k++ {
-				s -= l[i*d+k] * col[k]
-			}
-			col[i] = s / l[i*d+i]
-		}
-		for i := d - 1; i >= 0; i-- {
-			s := col[i]
-			for k := i + 1; k < d; k++ {
-				s -= l[k*d+i] * col[k]
-			}
-			col[i] = s / l[i*d+i]
-		}
-		for i := 0; i < d; i++ {
-			inv[i*d+c] = col[i]
-		}
-	}
-	return inv, nil
+	return out, nil
 }
 
 // fillVars lays out the expression variables (x, t, then the bound

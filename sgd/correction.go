@@ -185,25 +185,14 @@ func (cr *corrector) stationary(dst, p []float64) error {
 	src := make([]float64, n)
 	cr.source(src, p)
 	raw := cr.op.Matrix().RawMatrix()
-	data := append([]float64(nil), raw.Data...)
+	data := make([]float64, len(raw.Data))
 	pin := 0
 	for i, v := range p {
 		if v > p[pin] {
 			pin = i
 		}
 	}
-	s := 1.0
-	for k := raw.Indptr[pin]; k < raw.Indptr[pin+1]; k++ {
-		if raw.Ind[k] == pin && raw.Data[k] != 0 {
-			s = math.Abs(raw.Data[k])
-		}
-	}
-	for k := raw.Indptr[pin]; k < raw.Indptr[pin+1]; k++ {
-		data[k] = 0
-		if raw.Ind[k] == pin {
-			data[k] = s
-		}
-	}
+	solvers.PinRow(data, cr.op.Matrix(), pin)
 	a := sparse.NewCSR(n, n, raw.Indptr, raw.Ind, data)
 	rhs := make([]float64, n)
 	for i := range rhs {

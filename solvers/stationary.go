@@ -116,22 +116,7 @@ func Stationary(dst []float64, op *operators.Operator, s *StationarySettings) (S
 	var solver LinearSolver
 	var lastErr error
 	for pass := 0; pass < 3; pass++ {
-		// Replace the pinned cell's equation by s p_pin = s, with s its
-		// diagonal, so that the row is scaled like the others and the
-		// relative residual is meaningful row by row.
-		copy(data, raw.Data)
-		s := 1.0
-		for k := raw.Indptr[pin]; k < raw.Indptr[pin+1]; k++ {
-			if raw.Ind[k] == pin && raw.Data[k] != 0 {
-				s = math.Abs(raw.Data[k])
-			}
-		}
-		for k := raw.Indptr[pin]; k < raw.Indptr[pin+1]; k++ {
-			data[k] = 0
-			if raw.Ind[k] == pin {
-				data[k] = s
-			}
-		}
+		s := PinRow(data, l, pin)
 		clear(b)
 		b[pin] = s
 		var err error
@@ -267,4 +252,27 @@ func initialPin(op *operators.Operator) int {
 		idx[k] = n / 2
 	}
 	return g.Index(idx)
+}
+
+// PinRow copies the values of the singular generator l into data (the same
+// pattern) with the equation of cell pin replaced by s x_pin = s·value, s
+// the magnitude of its diagonal — scaled like the other rows, so that
+// relative residuals stay meaningful row by row — and returns s. With the
+// pinned row the generator of an irreducible process becomes nonsingular.
+func PinRow(data []float64, l *sparse.CSR, pin int) float64 {
+	raw := l.RawMatrix()
+	copy(data, raw.Data)
+	s := 1.0
+	for k := raw.Indptr[pin]; k < raw.Indptr[pin+1]; k++ {
+		if raw.Ind[k] == pin && raw.Data[k] != 0 {
+			s = math.Abs(raw.Data[k])
+		}
+	}
+	for k := raw.Indptr[pin]; k < raw.Indptr[pin+1]; k++ {
+		data[k] = 0
+		if raw.Ind[k] == pin {
+			data[k] = s
+		}
+	}
+	return s
 }
