@@ -1,20 +1,24 @@
 package grid
 
+import "math"
+
 // Mass returns the integral of the density p over the grid: sum p_l V_l.
 func (g *Grid) Mass(p []float64) float64 {
-	if len(p) != g.n {
-		panic("grid: wrong density length")
-	}
-	s := 0.0
-	g.forVolumes(func(l int, v float64) { s += p[l] * v })
-	return s
+	return g.Moments(p, nil, nil)
 }
 
 // Moments returns the mass of the density p and writes its mean vector
 // (length Dim) and covariance matrix (Dim×Dim, row-major) into mean and cov,
-// normalised by the mass. Cell averages are taken at the cell centres, so the
-// covariance carries the midpoint-rule error O(h²) of the grid. mean and cov
-// may be nil to skip them.
+// normalised by the mass:
+//
+//	mass       = sum_l p_l V_l
+//	mean[k]    = sum_l x_k(l) p_l V_l / mass
+//	cov[k*d+j] = sum_l (x_k(l) − mean[k]) (x_j(l) − mean[j]) p_l V_l / mass
+//
+// with x(l) the centre of cell l (the midpoint rule). mean and cov may be
+// nil to skip them; they are NaN when the mass is zero. The covariance is
+// computed in a second pass about the mean, so that a narrow density far
+// from the origin keeps its digits. Moments does not allocate.
 func (g *Grid) Moments(p, mean, cov []float64) (mass float64) {
 	d := g.Dim()
 	if len(p) != g.n {
@@ -23,64 +27,112 @@ func (g *Grid) Moments(p, mean, cov []float64) (mass float64) {
 	if mean != nil && len(mean) != d || cov != nil && len(cov) != d*d {
 		panic("grid: wrong moment lengths")
 	}
-	var m1 [8]float64
-	s1 := m1[:0]
-	if d <= len(m1) {
-		s1 = m1[:d]
+	// The last axis runs fastest: loop over rows along it, with the weight
+	// and the coordinates of the other axes fixed per row.
+	var idxBuf [8]int
+	idx := idxBuf[:0]
+	if d-1 <= len(idxBuf) {
+		idx = idxBuf[:d-1]
 	} else {
-		s1 = make([]float64, d)
+		idx = make([]int, d-1)
 	}
-	var x [8]float64
-	xs := x[:0]
-	if d <= len(x) {
-		xs = x[:d]
+	last := d - 1
+	wl, xl := g.widths[last], g.centres[last]
+	nl := len(wl)
+	var m1Buf [8]float64
+	m1 := m1Buf[:0]
+	if d <= len(m1Buf) {
+		m1 = m1Buf[:d]
 	} else {
-		xs = make([]float64, d)
+		m1 = make([]float64, d)
 	}
-	g.forVolumes(func(l int, v float64) {
-		w := p[l] * v
-		mass += w
-		g.Centre(xs, l)
-		for k := range s1 {
-			s1[k] += w * xs[k]
+	clear(idx)
+	for r := 0; r < len(p); r += nl {
+		wo := 1.0
+		for k, i := range idx {
+			wo *= g.widths[k][i]
 		}
-	})
+		var s0, s1 float64
+		for j, v := range p[r : r+nl] {
+			w := v * wl[j]
+			s0 += w
+			s1 += w * xl[j]
+		}
+		s0 *= wo
+		mass += s0
+		for k, i := range idx {
+			m1[k] += s0 * g.centres[k][i]
+		}
+		m1[last] += s1 * wo
+		g.nextRow(idx)
+	}
 	if mean == nil && cov == nil {
 		return mass
 	}
-	mu := s1
-	for k := range mu {
-		mu[k] /= mass
+	if mass == 0 {
+		for k := range mean {
+			mean[k] = math.NaN()
+		}
+		for k := range cov {
+			cov[k] = math.NaN()
+		}
+		return mass
+	}
+	for k := range m1 {
+		m1[k] /= mass
 	}
 	if mean != nil {
-		copy(mean, mu)
+		copy(mean, m1)
 	}
 	if cov == nil {
 		return mass
 	}
 	clear(cov)
-	g.forVolumes(func(l int, v float64) {
-		w := p[l] * v
-		g.Centre(xs, l)
-		for i := 0; i < d; i++ {
-			di := xs[i] - mu[i]
-			for j := i; j < d; j++ {
-				cov[i*d+j] += w * di * (xs[j] - mu[j])
-			}
+	ml := m1[last]
+	clear(idx)
+	for r := 0; r < len(p); r += nl {
+		wo := 1.0
+		for k, i := range idx {
+			wo *= g.widths[k][i]
 		}
-	})
-	for i := 0; i < d; i++ {
-		for j := i; j < d; j++ {
-			cov[i*d+j] /= mass
-			cov[j*d+i] = cov[i*d+j]
+		var s0, s1, s2 float64
+		for j, v := range p[r : r+nl] {
+			w := v * wl[j]
+			dx := xl[j] - ml
+			s0 += w
+			s1 += w * dx
+			s2 += w * dx * dx
+		}
+		s0, s1, s2 = s0*wo, s1*wo, s2*wo
+		for k, i := range idx {
+			dk := g.centres[k][i] - m1[k]
+			for j := k; j < last; j++ {
+				dj := g.centres[j][idx[j]] - m1[j]
+				cov[k*d+j] += s0 * dk * dj
+			}
+			cov[k*d+last] += s1 * dk
+		}
+		cov[last*d+last] += s2
+		g.nextRow(idx)
+	}
+	for k := 0; k < d; k++ {
+		for j := k; j < d; j++ {
+			c := cov[k*d+j] / mass
+			cov[k*d+j] = c
+			cov[j*d+k] = c
 		}
 	}
 	return mass
 }
 
-// forVolumes calls fn for every cell with its volume, in linear order.
-func (g *Grid) forVolumes(fn func(l int, v float64)) {
-	for l := 0; l < g.n; l++ {
-		fn(l, g.Volume(l))
+// nextRow advances the multi-index of the leading d−1 axes in row-major
+// order.
+func (g *Grid) nextRow(idx []int) {
+	for k := len(idx) - 1; k >= 0; k-- {
+		idx[k]++
+		if idx[k] < g.shape[k] {
+			return
+		}
+		idx[k] = 0
 	}
 }
