@@ -81,6 +81,19 @@ type File struct {
 // snapshots appended since. A file being written by a writer that has not
 // called StartSWMR cannot be opened (HDF5 locks it).
 func Open(path string) (*File, error) {
+	return open(path, true)
+}
+
+// OpenAny opens any HDF5 file for reading numeric datasets and attributes
+// (Dataset, Datasets, Attrs), such as a data set written by h5py for `fokker
+// sgd`. It makes the same safety checks as Open (not HDF5, truncated,
+// damaged) but not the fokker-density format checks; the grid and snapshot
+// methods of the File are not meaningful.
+func OpenAny(path string) (*File, error) {
+	return open(path, false)
+}
+
+func open(path string, fokker bool) (*File, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -141,6 +154,9 @@ func Open(path string) (*File, error) {
 		if alive, _ := writerAlive(path); alive {
 			f.state = Writing
 		}
+	}
+	if !fokker {
+		return f, nil
 	}
 	if err := f.load(); err != nil {
 		f.Close()

@@ -142,11 +142,10 @@ func LoadCSV(path string) (*Data, error) {
 // file path. The column names are names if given, else the dataset's
 // string-array attribute "columns".
 //
-// The file is read through package data, which opens fokker-density files
-// only (for instance the /sgd/data of an earlier fokker sgd run); see
-// docs/sgd.md.
+// Any HDF5 file works (h5py's, or the /sgd/data of an earlier fokker sgd
+// run); it is read through package data's safe reader (data.OpenAny).
 func LoadHDF5(path, dataset string, names []string) (*Data, error) {
-	f, err := data.Open(path)
+	f, err := data.OpenAny(path)
 	if err != nil {
 		return nil, fmt.Errorf("sgd: data: %w", err)
 	}

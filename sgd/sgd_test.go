@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -463,5 +465,43 @@ batch_size = 2
 	// Corrected: O((eta h)²) = 1e-2 · small constant; grid error (h/sd)² ≈ 1e-5.
 	if e := vc/exact - 1; math.Abs(e) > 0.003 {
 		t.Errorf("corrected variance %v, exact %v: relative error %v", vc, exact, e)
+	}
+}
+
+// A data set written by h5py (not a fokker file) loads, with its column
+// names from an attribute; hostile files give clear errors.
+func TestLoadHDF5FromPython(t *testing.T) {
+	py := "/usr/bin/python3"
+	dir := t.TempDir()
+	path := dir + "/d.h5"
+	script := `
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    d = f.create_dataset("samples/xy", data=np.array([[1.0, 2.0], [3.0, 4.5], [-1.0, 0.25]]))
+    d.attrs["columns"] = np.array(["x", "y"], dtype=h5py.string_dtype())
+    f.create_dataset("flat", data=np.arange(4.0))
+`
+	if out, err := exec.Command(py, "-c", script, path).CombinedOutput(); err != nil {
+		t.Fatalf("h5py (run make test, which installs python3-h5py): %v\n%s", err, out)
+	}
+	d, err := sgd.LoadHDF5(path, "/samples/xy", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Len() != 3 || strings.Join(d.Names, ",") != "x,y" || d.Column("y")[1] != 4.5 {
+		t.Fatalf("loaded %d rows, columns %v", d.Len(), d.Names)
+	}
+	for _, c := range []struct{ file, ds, want string }{
+		{path, "/flat", "want a 2-D dataset"},
+		{path, "/nothing", "no dataset"},
+		{dir + "/missing.h5", "/x", "missing.h5"},
+	} {
+		if _, err := sgd.LoadHDF5(c.file, c.ds, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s:%s: error %v, want %q", c.file, c.ds, err, c.want)
+		}
+	}
+	os.WriteFile(dir+"/text.h5", []byte("plain text"), 0o644)
+	if _, err := sgd.LoadHDF5(dir+"/text.h5", "/x", nil); err == nil || !strings.Contains(err.Error(), "not an HDF5 file") {
+		t.Errorf("text file: %v", err)
 	}
 }
