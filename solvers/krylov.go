@@ -15,9 +15,11 @@ type Krylov struct {
 	// fallback makes a BiCGSTAB failure retry with GMRES (Method Auto).
 	fallback bool
 
-	a    *sparse.CSR
-	prec Preconditioner
-	n    int
+	a      *sparse.CSR
+	dia    diaMatrix // a by diagonals, for stencil matrices
+	useDIA bool
+	prec   Preconditioner
+	n      int
 
 	// workspaces
 	r, rhat, p, v, s, t, phat, shat []float64
@@ -33,6 +35,7 @@ func (k *Krylov) Factor(a *sparse.CSR) error {
 	k.a = a
 	n, _ := a.Dims()
 	k.n = n
+	k.useDIA = k.dia.set(a)
 	if k.prec == nil {
 		k.prec = newPreconditioner(k.Settings.Preconditioner, k.Settings.Shape, n)
 	}
@@ -126,7 +129,7 @@ func (k *Krylov) bicgstab(x, b []float64) LinearResult {
 				p[i] = r[i] + beta*(p[i]-omega*v[i])
 			}
 			k.prec.Apply(phat, p)
-			mulVec(v, k.a, phat)
+			k.mul(v, phat)
 			rv := dot(rhat, v)
 			if rv == 0 {
 				status = Breakdown
@@ -145,7 +148,7 @@ func (k *Krylov) bicgstab(x, b []float64) LinearResult {
 				break
 			}
 			k.prec.Apply(shat, s)
-			mulVec(t, k.a, shat)
+			k.mul(t, shat)
 			tt := dot(t, t)
 			if tt == 0 {
 				status = Breakdown
@@ -232,7 +235,7 @@ func (k *Krylov) gmres(x, b []float64) LinearResult {
 		for ; j < m && it < maxIt; j++ {
 			it++
 			k.prec.Apply(z, k.vs[j])
-			mulVec(w, k.a, z)
+			k.mul(w, z)
 			// Modified Gram–Schmidt.
 			for i := 0; i <= j; i++ {
 				hij := dot(w, k.vs[i])
@@ -300,3 +303,12 @@ func (k *Krylov) gmres(x, b []float64) LinearResult {
 // SetPreconditioner replaces the preconditioner chosen from Settings; call
 // it before Factor.
 func (k *Krylov) SetPreconditioner(p Preconditioner) { k.prec = p }
+
+// mul computes dst = A x with the fastest layout at hand.
+func (k *Krylov) mul(dst, x []float64) {
+	if k.useDIA {
+		k.dia.mulVec(dst, x)
+		return
+	}
+	mulVec(dst, k.a, x)
+}

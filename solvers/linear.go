@@ -265,10 +265,15 @@ func isTridiagonal(a *sparse.CSR) bool {
 // result does not depend on the split).
 func mulVec(dst []float64, a *sparse.CSR, x []float64) {
 	r := a.RawMatrix()
-	n := len(dst)
+	parallelRange(len(dst), func(lo, hi int) { mulRows(dst, r.Indptr, r.Ind, r.Data, x, lo, hi) })
+}
+
+// parallelRange runs fn over contiguous ranges of [0, n), one per
+// GOMAXPROCS goroutine when n is large, else in the calling goroutine.
+func parallelRange(n int, fn func(lo, hi int)) {
 	nw := runtime.GOMAXPROCS(0)
 	if n < parallelRows || nw < 2 {
-		mulRows(dst, r.Indptr, r.Ind, r.Data, x, 0, n)
+		fn(0, n)
 		return
 	}
 	var wg sync.WaitGroup
@@ -276,7 +281,7 @@ func mulVec(dst []float64, a *sparse.CSR, x []float64) {
 	for w := 0; w < nw; w++ {
 		go func(lo, hi int) {
 			defer wg.Done()
-			mulRows(dst, r.Indptr, r.Ind, r.Data, x, lo, hi)
+			fn(lo, hi)
 		}(w*n/nw, (w+1)*n/nw)
 	}
 	wg.Wait()

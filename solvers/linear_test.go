@@ -8,6 +8,7 @@ import (
 	"github.com/james-bowman/sparse"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/fokkerplanck/fokker/operators"
 	"github.com/fokkerplanck/fokker/solvers"
 )
 
@@ -245,5 +246,62 @@ func TestBlockILU(t *testing.T) {
 			}
 		}
 		t.Logf("blocks %d: %d iterations", blocks, res.Iterations)
+	}
+}
+
+// StencilILU0 (diagonal storage) preconditions the operators' matrices like
+// ILU0Preconditioner: the same solution, and no more iterations (its
+// pattern includes a few extra explicit zeros at grid boundaries).
+func TestStencilILU0(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		m    operators.Model
+		n    int
+	}{
+		{"2D rotation, full D", ouModel(), 48},
+		{"2D isotropic", operators.Model{Dim: 2, Drift: operators.LinearDrift(2, []float64{1, 1, -1, 1}), Diffusion: operators.IsotropicDiffusion(2, 0.5), Diagonal: true}, 64},
+	} {
+		g := ouGrid(t, tc.n)
+		op := mustOperator(t, g, tc.m, nil)
+		raw := op.Matrix().RawMatrix()
+		data := make([]float64, len(raw.Data))
+		for k, v := range raw.Data {
+			data[k] = -0.02 * v
+		}
+		for i := 0; i < raw.I; i++ {
+			for k := raw.Indptr[i]; k < raw.Indptr[i+1]; k++ {
+				if raw.Ind[k] == i {
+					data[k]++
+				}
+			}
+		}
+		a := sparse.NewCSR(raw.I, raw.I, raw.Indptr, raw.Ind, data)
+		b := gaussianCells(g, ouM0, ouS0)
+		var xs [][]float64
+		var its []int
+		for _, pc := range []solvers.Preconditioner{&solvers.ILU0Preconditioner{}, &solvers.StencilILU0{}} {
+			k := &solvers.Krylov{Settings: solvers.LinearSettings{Method: solvers.BiCGSTAB, Tolerance: 1e-12}}
+			k.SetPreconditioner(pc)
+			if err := k.Factor(a); err != nil {
+				t.Fatal(err)
+			}
+			x := make([]float64, len(b))
+			res, err := k.Solve(x, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			xs = append(xs, x)
+			its = append(its, res.Iterations)
+		}
+		diff, mx := 0.0, 0.0
+		for i := range xs[0] {
+			diff = math.Max(diff, math.Abs(xs[0][i]-xs[1][i]))
+			mx = math.Max(mx, math.Abs(xs[0][i]))
+		}
+		t.Logf("%s: iterations CSR %d, stencil %d; max difference %.1e of the maximum", tc.name, its[0], its[1], diff/mx)
+		// Both solve to 1e-12 relative residual of a well-conditioned system.
+		if diff > 1e-9*mx || its[1] > its[0]+1 {
+			t.Errorf("%s: difference %.2e, iterations %v", tc.name, diff/mx, its)
+		}
 	}
 }

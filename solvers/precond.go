@@ -82,6 +82,7 @@ type ILU0Preconditioner struct {
 	lo     []int     // start of the in-block entries of each row
 	iw     []int
 	bounds []int
+	inv    []float64 // reciprocal pivots (a multiplication on the backward chain)
 }
 
 // Factor implements Preconditioner. It reuses memory when the pattern is
@@ -163,6 +164,10 @@ func (p *ILU0Preconditioner) Factor(a *sparse.CSR) error {
 			return err
 		}
 	}
+	p.inv = resize(p.inv, n)
+	for i := range p.inv {
+		p.inv[i] = 1 / lu[p.diag[i]]
+	}
 	return nil
 }
 
@@ -207,7 +212,7 @@ func (p *ILU0Preconditioner) applyBlock(dst, r []float64, blo, bhi int) {
 		for k := p.diag[i] + 1; k < p.hi[i]; k++ {
 			s -= lu[k] * dst[ind[k]]
 		}
-		dst[i] = s / lu[p.diag[i]]
+		dst[i] = s * p.inv[i]
 	}
 }
 
@@ -217,6 +222,9 @@ func newPreconditioner(k PreconditionerKind, shape []int, n int) Preconditioner 
 		if n >= 1<<15 && len(shape) > 0 {
 			k = MG
 		}
+	}
+	if k == ILU0 {
+		return &autoILU0{}
 	}
 	switch k {
 	case MG:
