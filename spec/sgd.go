@@ -158,13 +158,13 @@ func (s *Spec) checkSGD(axes map[string]bool) error {
 		}
 	}
 	if !finite(g.LearningRate) || g.LearningRate <= 0 {
-		if g.LearningRate == 0 && !s.hasKey("sgd", "learning_rate") {
+		if g.LearningRate == 0 && !s.defined("sgd.learning_rate") {
 			return s.Errorf("sgd.learning_rate", "missing: give the learning rate eta > 0")
 		}
 		return s.Errorf("sgd.learning_rate", "must be positive and finite, got %g", g.LearningRate)
 	}
 	if g.BatchSize < 1 {
-		if g.BatchSize == 0 && !s.hasKey("sgd", "batch_size") {
+		if g.BatchSize == 0 && !s.defined("sgd.batch_size") {
 			return s.Errorf("sgd.batch_size", "missing: give the batch size n >= 1")
 		}
 		return s.Errorf("sgd.batch_size", "must be at least 1, got %d", g.BatchSize)
@@ -234,8 +234,3 @@ func sortedNames[V any](m map[string]V) []string {
 	return names
 }
 
-// hasKey reports whether the key path is written in the spec (Line falls
-// back to the parent table for missing keys).
-func (s *Spec) hasKey(path ...string) bool {
-	return findKey(s.Source, path) > 0
-}

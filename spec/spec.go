@@ -434,8 +434,10 @@ func (s *Spec) check() error {
 	return nil
 }
 
+// defined reports whether the dotted key is written in the spec itself (Line
+// falls back to the parent table for a missing key; this does not).
 func (s *Spec) defined(key string) bool {
-	return s.Line(key) > 0
+	return findKey(s.Source, strings.Split(key, ".")) > 0
 }
 
 // Boundary kinds of one axis, as names.

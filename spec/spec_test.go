@@ -101,3 +101,12 @@ func sed(text, edit string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// A missing dt is reported as missing, not as "must be positive, got 0".
+func TestMissingDt(t *testing.T) {
+	text := sed(ou2d, `s/^dt = .*/# no dt/`)
+	_, err := spec.Parse([]byte(text), "ou2d.toml")
+	if err == nil || !strings.Contains(err.Error(), "time.dt: missing") {
+		t.Errorf("error %v, want time.dt: missing", err)
+	}
+}
