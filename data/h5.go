@@ -297,8 +297,9 @@ done:
 	return r;
 }
 
-// fk_read_rows reads rows [row, row+nrows) of d, converting to double.
-static herr_t fk_read_rows(hid_t d, hsize_t row, hsize_t nrows, double *buf) {
+// fk_rows reads (write == 0, converting to double) or writes rows
+// [row, row+nrows) of d, whose extent is not changed.
+static herr_t fk_rows(hid_t d, hsize_t row, hsize_t nrows, double *buf, int write) {
 	FK_ENTER();
 	hid_t fs = -1, ms = -1;
 	herr_t r = -1;
@@ -309,7 +310,11 @@ static herr_t fk_read_rows(hid_t d, hsize_t row, hsize_t nrows, double *buf) {
 	if (H5Sget_simple_extent_dims(fs, dims, NULL) < 0) goto done;
 	if (fk_select_rows(fs, rank, dims, row, nrows, count) < 0) goto done;
 	if ((ms = H5Screate_simple(rank, count, NULL)) < 0) goto done;
-	r = H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf);
+	if (write) {
+		r = H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf);
+	} else {
+		r = H5Dread(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf);
+	}
 done:
 	FK_KEEP(
 		if (fs >= 0) H5Sclose(fs);
@@ -638,27 +643,6 @@ static herr_t fk_seal(hid_t f) {
 
 static herr_t fk_set_extent(hid_t d, const hsize_t *dims) { FK_ENTER(); return H5Dset_extent(d, dims); }
 
-// fk_write_rows writes rows [row, row+nrows) of d, whose extent is not
-// changed.
-static herr_t fk_write_rows(hid_t d, hsize_t row, hsize_t nrows, const double *buf) {
-	FK_ENTER();
-	hid_t fs = -1, ms = -1;
-	herr_t r = -1;
-	hsize_t dims[H5S_MAX_RANK], count[H5S_MAX_RANK];
-	if ((fs = H5Dget_space(d)) < 0) goto done;
-	int rank = H5Sget_simple_extent_ndims(fs);
-	if (rank < 1) goto done;
-	if (H5Sget_simple_extent_dims(fs, dims, NULL) < 0) goto done;
-	if (fk_select_rows(fs, rank, dims, row, nrows, count) < 0) goto done;
-	if ((ms = H5Screate_simple(rank, count, NULL)) < 0) goto done;
-	r = H5Dwrite(d, H5T_NATIVE_DOUBLE, ms, fs, H5P_DEFAULT, buf);
-done:
-	FK_KEEP(
-		if (fs >= 0) H5Sclose(fs);
-		if (ms >= 0) H5Sclose(ms);
-	);
-	return r;
-}
 */
 import "C"
 
@@ -1009,7 +993,7 @@ func dsWriteRows(d hid, row, nrows int, v []float64) error {
 	if len(v) > 0 {
 		p = (*C.double)(unsafe.Pointer(&v[0]))
 	}
-	return check(C.fk_write_rows(d, C.hsize_t(row), C.hsize_t(nrows), p))
+	return check(C.fk_rows(d, C.hsize_t(row), C.hsize_t(nrows), p, 1))
 }
 
 // dsSetExtent sets the extent of d to dims.
@@ -1028,7 +1012,7 @@ func dsReadRows(d hid, row, nrows int, v []float64) error {
 	if len(v) > 0 {
 		p = (*C.double)(unsafe.Pointer(&v[0]))
 	}
-	return check(C.fk_read_rows(d, C.hsize_t(row), C.hsize_t(nrows), p))
+	return check(C.fk_rows(d, C.hsize_t(row), C.hsize_t(nrows), p, 0))
 }
 
 // HDF5 type classes of interest, from H5Tpublic.h.
