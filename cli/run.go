@@ -401,7 +401,7 @@ func (rep *runReport) print(r *transient, res solvers.RunResult, rho []float64, 
 	}
 	fmt.Fprintf(w, "%s\n", title)
 	fmt.Fprintf(w, "  grid        %s, %d cells\n", g, g.Len())
-	fmt.Fprintf(w, "  model       %s convention, %v fluxes, max cell Péclet %.3g\n", p.Model.Convention, op.Scheme(), op.Stats().MaxPeclet)
+	fmt.Fprintf(w, "  model       %s convention, %v fluxes, max cell Péclet %.3g%s\n", p.Model.Convention, op.Scheme(), op.Stats().MaxPeclet, fitNote(op.Stats()))
 	if r.resumed > 0 {
 		fmt.Fprintf(w, "  resumed     from snapshot %d, t = %g\n", r.resumed-1, p.Times[r.resumed-1])
 	}
@@ -479,7 +479,7 @@ func runSteady(e *env, path string, of outputFlags) error {
 		}
 		fmt.Fprintf(ww, "%s\n", title)
 		fmt.Fprintf(ww, "  grid        %s, %d cells\n", g, g.Len())
-		fmt.Fprintf(ww, "  model       %s convention, %v fluxes, max cell Péclet %.3g\n", p.Model.Convention, op.Scheme(), op.Stats().MaxPeclet)
+		fmt.Fprintf(ww, "  model       %s convention, %v fluxes, max cell Péclet %.3g%s\n", p.Model.Convention, op.Scheme(), op.Stats().MaxPeclet, fitNote(op.Stats()))
 		fmt.Fprintf(ww, "  solve       %d iterations, balance residual %.2e, min density %.2e of max\n", res.Linear.Iterations, res.Residual, math.Max(res.MinDensity, 0))
 		mean := make([]float64, g.Dim())
 		cov := make([]float64, g.Dim()*g.Dim())
@@ -510,4 +510,12 @@ func fmtMat(m []float64, d int) string {
 		rows[i] = "[" + strings.Trim(fmtVec(m[i*d:(i+1)*d]), "()") + "]"
 	}
 	return "[" + strings.Join(rows, ", ") + "]"
+}
+
+// fitNote reports the change of D made by operators.Settings.LatticeFit.
+func fitNote(st operators.Stats) string {
+	if st.MaxFitError == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; lattice fit of D on directions ≤ %d cells (largest relative change of D %.2g)", st.MaxStencil, st.MaxFitError)
 }

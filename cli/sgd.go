@@ -276,19 +276,20 @@ func writeSGD(e *env, out string, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Stud
 	// Metadata.
 	c := st.Config
 	attrs := map[string]any{
-		"loss":             st.Loss.String(),
-		"learning_rate":    c.LearningRate,
-		"batch_size":       int64(c.BatchSize),
-		"sampling":         c.Sampling.String(),
-		"data_rows":        int64(dt.Len()),
-		"data_source":      st.DataSource,
-		"noise_factor":     c.NoiseFactor(dt.Len()),
-		"diffusion_scale":  c.Scale(dt.Len()),
-		"time_per_step":    c.LearningRate,
-		"convention":       "ito",
-		"regularization":   st.Base.Operator.Regularization,
-		"max_stencil":      int64(sol.Operator.MaxStencil),
-		"cross_directions": int64(sol.Operator.CrossDirections),
+		"loss":              st.Loss.String(),
+		"learning_rate":     c.LearningRate,
+		"batch_size":        int64(c.BatchSize),
+		"sampling":          c.Sampling.String(),
+		"data_rows":         int64(dt.Len()),
+		"data_source":       st.DataSource,
+		"noise_factor":      c.NoiseFactor(dt.Len()),
+		"diffusion_scale":   c.Scale(dt.Len()),
+		"time_per_step":     c.LearningRate,
+		"convention":        "ito",
+		"regularization":    st.Base.Operator.Regularization,
+		"lattice_fit_error": sol.Operator.MaxFitError,
+		"max_stencil":       int64(sol.Operator.MaxStencil),
+		"cross_directions":  int64(sol.Operator.CrossDirections),
 	}
 	if c.FreezeAt != nil {
 		attrs["freeze_diffusion_at"] = c.FreezeAt
@@ -606,6 +607,9 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 	}
 	if r := st.Base.Operator.Regularization; r > 0 {
 		model += fmt.Sprintf("; regularization %g tr(D)/d I", r)
+	}
+	if op.MaxFitError > 0 {
+		model += fmt.Sprintf("; lattice fit of D on directions ≤ %d cells (largest relative change of D %.2g)", st.Base.Operator.MaxStencil, op.MaxFitError)
 	}
 	fmt.Fprintf(w, "  model       %s\n", model)
 	if op.MaxPeclet > 10 {

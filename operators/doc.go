@@ -59,4 +59,12 @@
 // An Operator is built once (New). For time-dependent models Assemble
 // re-evaluates the coefficients and overwrites the matrix values in place
 // without allocating, unless the set of stencil directions changes.
+//
+// The assembly computes the two coefficients of every connection
+// (AxisFluxes for the axes); the CSR matrix is laid out from them, in
+// parallel over rows, when it is first asked for (Matrix, MulVecTo) — a
+// solver that works on the connections, such as the detailed-balance
+// stationary solve, never needs it. A 1D operator evaluates D and U at
+// each centre once, as the connection that reaches it is computed, and
+// shares its cell volumes with the grid.
 package operators

@@ -36,6 +36,18 @@ type Settings struct {
 	// stencil. It changes the equation; zero (the default) means none.
 	Regularization float64
 
+	// LatticeFit, for d = 2, replaces a Selling decomposition that would
+	// need directions longer than MaxStencil (a strongly anisotropic or
+	// rank-deficient D) by the non-negative least-squares fit of D on the
+	// lattice directions of length at most MaxStencil (nearestLattice): for
+	// a rank-one D it adds the least diffusion across the principal
+	// direction that a stencil of that length can, of relative order
+	// 1/MaxStencil⁴ for most directions against 1/MaxStencil² for a
+	// Regularization that gives the same stencil length. It changes the
+	// equation where it acts; Stats.MaxFitError reports the largest relative
+	// (Frobenius) change of D, which falls as MaxStencil grows.
+	LatticeFit bool
+
 	// Workers is the number of goroutines used for assembly (zero value:
 	// GOMAXPROCS). The result does not depend on it.
 	Workers int
@@ -62,6 +74,11 @@ func (s *Settings) maxStencil() int {
 // re-evaluates the coefficients at another time and overwrites the matrix
 // values in place, without allocating, as long as the set of stencil
 // directions does not change.
+//
+// The operator is held as its connections (AxisFluxes); the CSR matrix is
+// laid out from them when it is first asked for (Matrix, MulVecTo) and kept
+// up to date by Assemble from then on. Operators with cross connections or
+// the Central scheme build it at once.
 type Operator struct {
 	g        *grid.Grid
 	m        Model
@@ -73,16 +90,19 @@ type Operator struct {
 	strides  []int
 	periodic []bool // per axis
 	workers  int
+	// line: a 1D operator, whose D and U are evaluated at the centres as
+	// the connections are computed (kappa and pot stay nil).
+	line bool
 
-	vol []float64 // cell volumes
+	vol []float64 // cell volumes (in 1D the grid's widths)
 
 	// Stencil directions: offs[0:d] are the axes; further entries are cross
 	// directions from Selling's decomposition.
 	offs []offset
 	// kappa[o][l] is the diffusion weight of direction o at cell l, in
-	// units of D (the variance rate along the unit vector of o).
+	// units of D (the variance rate along the unit vector of o). Nil in 1D.
 	kappa [][]float64
-	pot   []float64 // U at cell centres, if Potential != nil
+	pot   []float64 // U at cell centres, if Potential != nil (nil in 1D)
 
 	// For models with full D and a Drift: mw[k][l] = (D⁺ mu)_k at cell l and
 	// mperp[k][l] the part of mu outside the range of D (see metricSolve).
@@ -95,12 +115,16 @@ type Operator struct {
 	// targets follow from the grid; cross targets are tgt[o-d][l] (−1: no
 	// connection), with the weight at the target read from direction
 	// tqo[o-d][l] (different after a mirror at a wall). outflow[l] is the
-	// rate of mass leaving cell l through absorbing sides.
+	// rate of mass leaving cell l through absorbing sides (nil if the grid
+	// has none).
 	fa, fb  [][]float64
 	tgt     [][]int32
 	tqo     [][]int16
 	outflow []float64
 
+	// The CSR matrix, nil until it is first needed; matMu guards its lazy
+	// construction.
+	matMu    sync.Mutex
 	mat      *sparse.CSR
 	indptr   []int
 	ind      []int
@@ -119,6 +143,7 @@ type workerScratch struct {
 	idx       []int
 	terms     []sellingTerm
 	peclet    float64
+	fitErr    float64 // largest relative change of D by LatticeFit
 	err       error
 	errCell   int
 }
@@ -144,6 +169,9 @@ type Stats struct {
 	// MinOffDiagonal is the most negative off-diagonal entry relative to the
 	// diagonal of its row (0 if none is negative).
 	MinOffDiagonal float64
+	// MaxFitError is the largest relative (Frobenius) change of D made by
+	// Settings.LatticeFit (0 where Selling's decomposition was used).
+	MaxFitError float64
 }
 
 // New builds the operator of model m on grid g and assembles it at t = 0.
@@ -180,14 +208,24 @@ func New(g *grid.Grid, m Model, s *Settings) (*Operator, error) {
 	for w := range op.scratch {
 		op.scratch[w] = workerScratch{x: make([]float64, d), mu: make([]float64, d), dm: make([]float64, d*d), idx: make([]int, d)}
 	}
-	op.vol = g.Volumes(nil)
-	op.outflow = make([]float64, op.n)
+	op.line = d == 1
+	if op.line {
+		// The volumes of 1D cells are their widths: share the grid's.
+		op.vol = g.Widths(0)
+	} else {
+		op.vol = g.Volumes(nil)
+	}
+	if g.HasAbsorbing() || (!m.Diagonal && d > 1) {
+		// Absorbing sides, and cross directions longer than the grid, let
+		// mass out.
+		op.outflow = make([]float64, op.n)
+	}
 	for k := 0; k < d; k++ {
 		var e offset
 		e[k] = 1
 		op.addOffset(e)
 	}
-	if m.Potential != nil {
+	if m.Potential != nil && !op.line {
 		op.pot = make([]float64, op.n)
 	}
 	if !m.Diagonal && d > 1 && m.Drift != nil {
@@ -200,7 +238,7 @@ func New(g *grid.Grid, m Model, s *Settings) (*Operator, error) {
 	if _, err := op.evalCells(0); err != nil {
 		return nil, err
 	}
-	op.buildPattern()
+	op.layout()
 	if err := op.fill(0); err != nil {
 		return nil, err
 	}
@@ -209,7 +247,9 @@ func New(g *grid.Grid, m Model, s *Settings) (*Operator, error) {
 
 func (op *Operator) addOffset(e offset) int {
 	op.offs = append(op.offs, e)
-	op.kappa = append(op.kappa, make([]float64, op.n))
+	if !op.line {
+		op.kappa = append(op.kappa, make([]float64, op.n))
+	}
 	op.fa = append(op.fa, make([]float64, op.n))
 	op.fb = append(op.fb, make([]float64, op.n))
 	return len(op.offs) - 1
@@ -224,9 +264,34 @@ func (op *Operator) Model() Model { return op.m }
 // Scheme returns the flux scheme.
 func (op *Operator) Scheme() Scheme { return op.scheme }
 
-// Matrix returns L as a CSR matrix. Its values change in place on Assemble;
-// its sparsity pattern is fixed unless Assemble reports a rebuild.
-func (op *Operator) Matrix() *sparse.CSR { return op.mat }
+// Matrix returns L as a CSR matrix, laying it out on the first call. Its
+// values change in place on Assemble; its sparsity pattern is fixed unless
+// Assemble reports a rebuild.
+func (op *Operator) Matrix() *sparse.CSR {
+	op.matMu.Lock()
+	defer op.matMu.Unlock()
+	if op.mat == nil {
+		op.buildPattern()
+		op.gatherMatrix()
+	}
+	return op.mat
+}
+
+// AxisFluxes returns the coefficients of the connections along axis k: the
+// net flux (mass per unit time) from cell l to its upper neighbour q along
+// axis k — l + Strides()[k], or the first cell of the line across a
+// periodic side — is a[l] p_l − b[l] p_q, with a, b ≥ 0 for the monotone
+// schemes. Entries of cells without an upper neighbour are zero. Together
+// with the outflow through absorbing sides and, for a full D, the cross
+// connections (Stats().CrossDirections > 0), which are not included here,
+// they make up L:
+//
+//	(L p)_l V_l = sum over the connections into l of their flux − sum over those out of l.
+//
+// The slices are overwritten by Assemble and must not be modified.
+func (op *Operator) AxisFluxes(k int) (a, b []float64) {
+	return op.fa[k], op.fb[k]
+}
 
 // Volumes returns the cell volumes. The slice must not be modified.
 func (op *Operator) Volumes() []float64 { return op.vol }
@@ -251,7 +316,7 @@ func (op *Operator) Assemble(t float64) (rebuilt bool, err error) {
 		return false, err
 	}
 	if changed {
-		op.buildPattern()
+		op.layout()
 	}
 	return changed, op.fill(t)
 }
@@ -261,6 +326,7 @@ func (op *Operator) MulVecTo(dst, x []float64) {
 	if len(dst) != op.n || len(x) != op.n {
 		panic("operators: wrong vector length")
 	}
+	op.Matrix()
 	ip, ind, data := op.indptr, op.ind, op.data
 	for i := 0; i < op.n; i++ {
 		s := 0.0
@@ -276,6 +342,9 @@ const (
 	phaseCells       = iota // evaluate D and U at the centres
 	phaseConnections        // connection coefficients
 	phaseGather             // matrix rows from the connections
+	phaseLine               // 1D: D and U at the centres, and the connections
+	phaseRowLengths         // lengths of the rows of the axis pattern
+	phaseRows               // columns of the rows of the axis pattern
 )
 
 // parallel runs a phase over contiguous ranges of the cells, one per worker.
@@ -305,6 +374,12 @@ func (op *Operator) work(phase, lo, hi, w int, t float64) {
 		op.connections(lo, hi, w, t)
 	case phaseGather:
 		op.gather(lo, hi, w)
+	case phaseLine:
+		op.lineConnections(lo, hi, w, t)
+	case phaseRowLengths:
+		op.axisRowLengths(lo, hi, w)
+	case phaseRows:
+		op.axisRows(lo, hi, w)
 	}
 }
 
@@ -444,11 +519,17 @@ func (op *Operator) next(idx []int) {
 // evalCells evaluates D (decomposed into stencil weights) and U at every cell
 // centre. It reports whether a new stencil direction appeared.
 func (op *Operator) evalCells(t float64) (changed bool, err error) {
+	if op.line {
+		return false, nil // evaluated with the connections
+	}
 	d := op.d
 	for o := d; o < len(op.kappa); o++ {
 		clear(op.kappa[o])
 	}
 	op.changed = false
+	for w := range op.scratch {
+		op.scratch[w].fitErr = 0
+	}
 	if !op.m.Diagonal && d > 1 {
 		// Decomposition may register new directions: one goroutine.
 		op.cells(0, op.n, 0, t)
@@ -538,8 +619,14 @@ func (op *Operator) sellingTerms(sc *workerScratch, l int, x []float64, t float6
 	}
 	var err error
 	sc.terms, err = selling(sc.terms[:0], ms[:d*d], d, op.set.maxSteps())
+	if d == 2 && op.set.LatticeFit && (err != nil || tooLong(sc.terms, d, op.set.maxStencil())) {
+		var rel float64
+		sc.terms, rel = nearestLattice(sc.terms[:0], ms[:4], op.set.maxStencil())
+		sc.fitErr = math.Max(sc.fitErr, rel)
+		err = nil
+	}
 	if err != nil {
-		return op.pointError("diffusion", x, t, "D is too anisotropic for this grid: Selling's decomposition did not terminate (set a small Regularization, or refine the grid)")
+		return op.pointError("diffusion", x, t, "D is too anisotropic for this grid: Selling's decomposition did not terminate (in 2D set LatticeFit — [solver] lattice_fit = true; or a small Regularization; or refine the grid)")
 	}
 	for i := range sc.terms {
 		tm := &sc.terms[i]
@@ -547,7 +634,7 @@ func (op *Operator) sellingTerms(sc *workerScratch, l int, x []float64, t float6
 			continue
 		}
 		if n := tm.e.normInf(d); n > op.set.maxStencil() {
-			return op.pointError("diffusion", x, t, fmt.Sprintf("D is too anisotropic for this grid: its monotone stencil needs direction %v (length %d > MaxStencil %d); refine the grid, raise MaxStencil or set a small Regularization", tm.e[:d], n, op.set.maxStencil()))
+			return op.pointError("diffusion", x, t, fmt.Sprintf("D is too anisotropic for this grid: its monotone stencil needs direction %v (length %d > MaxStencil %d); refine the grid, raise MaxStencil, or in 2D set LatticeFit ([solver] lattice_fit = true), or a small Regularization", tm.e[:d], n, op.set.maxStencil()))
 		}
 		s := 0.0
 		for k := 0; k < d; k++ {
@@ -556,6 +643,17 @@ func (op *Operator) sellingTerms(sc *workerScratch, l int, x []float64, t float6
 		tm.lambda *= s
 	}
 	return nil
+}
+
+// tooLong reports whether a term with a non-zero weight has a direction
+// longer than r.
+func tooLong(terms []sellingTerm, d, r int) bool {
+	for _, tm := range terms {
+		if tm.lambda != 0 && tm.e.normInf(d) > r {
+			return true
+		}
+	}
+	return false
 }
 
 // decompose splits sc.dm (D at cell l) into stencil weights kappa[o][l]. It
@@ -666,8 +764,18 @@ func (op *Operator) crossTarget(l int, idx []int, o int) (q int, qo int) {
 	return q, o
 }
 
-// buildPattern lays out the cross connections and the CSR sparsity pattern.
-func (op *Operator) buildPattern() {
+// layout lays out the cross connections and the CSR pattern if the matrix
+// is needed at once (cross connections; the positivity diagnostics of the
+// Central scheme) or already exists.
+func (op *Operator) layout() {
+	op.crossTargets()
+	if len(op.tgt) > 0 || op.scheme == Central || op.mat != nil {
+		op.buildPattern()
+	}
+}
+
+// crossTargets lays out the cross connections.
+func (op *Operator) crossTargets() {
 	d, n := op.d, op.n
 	nc := len(op.offs) - d
 	// Cross targets; mirrors may register further (zero-weight) directions,
@@ -700,10 +808,16 @@ func (op *Operator) buildPattern() {
 		op.tgt = append(op.tgt, tg)
 		op.tqo = append(op.tqo, tq)
 	}
-	if nc == 0 {
+}
+
+// buildPattern lays out the CSR sparsity pattern.
+func (op *Operator) buildPattern() {
+	d, n := op.d, op.n
+	if len(op.tgt) == 0 {
 		op.axisPattern()
 		return
 	}
+	idx := make([]int, d)
 	// Count the entries of each row: the diagonal, both ends of every axis
 	// connection, both ends of every cross connection.
 	count := make([]int, n+1)
@@ -775,86 +889,99 @@ func (op *Operator) buildPattern() {
 }
 
 // axisPattern builds the CSR pattern of an operator with axis connections
-// only, row by row in parallel: each row holds its lower neighbours, itself
-// and its upper neighbours, sorted in place (a handful of entries).
+// only, in parallel over the rows (axisRowLengths, axisRows).
 func (op *Operator) axisPattern() {
-	d, n := op.d, op.n
+	n := op.n
 	op.indptr = make([]int, n+1)
-	// Row lengths.
-	nw := op.workers
-	rowLen := func(l int, idx []int) int {
-		c := 1
-		for k := 0; k < d; k++ {
-			q, _ := op.upper(l, idx, k)
-			if q >= 0 {
-				c++
-			}
-			// On a periodic axis of two cells both neighbours are the same.
-			if r := op.lower(l, idx, k); r >= 0 && r != q {
-				c++
-			}
-		}
-		return c
-	}
-	fill := func(lo, hi int, count bool) {
-		idx := make([]int, d)
-		op.multiIndex(idx, lo)
-		for l := lo; l < hi; l++ {
-			if count {
-				op.indptr[l+1] = rowLen(l, idx)
-			} else {
-				row := op.ind[op.indptr[l]:op.indptr[l+1]]
-				m := 0
-				row[m] = l
-				m++
-				for k := 0; k < d; k++ {
-					q, _ := op.upper(l, idx, k)
-					if q >= 0 {
-						row[m] = q
-						m++
-					}
-					if r := op.lower(l, idx, k); r >= 0 && r != q {
-						row[m] = r
-						m++
-					}
-				}
-				// Insertion sort of a handful of entries.
-				for i := 1; i < len(row); i++ {
-					for j := i; j > 0 && row[j] < row[j-1]; j-- {
-						row[j], row[j-1] = row[j-1], row[j]
-					}
-				}
-			}
-			op.next(idx)
-		}
-	}
-	run := func(count bool) {
-		if nw <= 1 {
-			fill(0, n, count)
-			return
-		}
-		var wg sync.WaitGroup
-		wg.Add(nw)
-		for w := 0; w < nw; w++ {
-			go func(lo, hi int) {
-				defer wg.Done()
-				fill(lo, hi, count)
-			}(w*n/nw, (w+1)*n/nw)
-		}
-		wg.Wait()
-	}
-	run(true)
+	op.parallel(phaseRowLengths, 0)
 	for l := 0; l < n; l++ {
 		op.indptr[l+1] += op.indptr[l]
 	}
 	op.ind = make([]int, op.indptr[n])
-	run(false)
 	op.data = make([]float64, len(op.ind))
 	op.diagSlot = make([]int32, n)
-	for l := 0; l < n; l++ {
-		op.diagSlot[l] = int32(op.slot(l, l))
-	}
+	op.parallel(phaseRows, 0)
 	op.mat = sparse.NewCSR(n, n, op.indptr, op.ind, op.data)
+}
+
+// axisRowLengths writes the lengths of the rows lo..hi-1 of the axis
+// pattern into indptr[lo+1:hi+1]: the cell and its neighbours, of which a
+// periodic axis of two cells has one.
+func (op *Operator) axisRowLengths(lo, hi, w int) {
+	d := op.d
+	idx := op.scratch[w].idx
+	op.multiIndex(idx, lo)
+	for l := lo; l < hi; l++ {
+		c := 1
+		for k := 0; k < d; k++ {
+			switch nk := op.shape[k]; {
+			case nk == 1:
+			case op.periodic[k]:
+				c += min(nk-1, 2)
+			default:
+				if idx[k] > 0 {
+					c++
+				}
+				if idx[k] < nk-1 {
+					c++
+				}
+			}
+		}
+		op.indptr[l+1] = c
+		op.next(idx)
+	}
+}
+
+// wraps reports whether cell idx has a neighbour across a periodic side.
+func (op *Operator) wraps(idx []int) bool {
+	for k, i := range idx {
+		if nk := op.shape[k]; op.periodic[k] && nk > 1 && (i == 0 || i == nk-1) {
+			return true
+		}
+	}
+	return false
+}
+
+// axisRows writes the columns of the rows lo..hi-1 of the axis pattern and
+// their diagonal slots. A row holds its lower neighbours, the largest
+// stride first, itself, and its upper neighbours, the smallest stride
+// first: sorted as they come, unless the row wraps across a periodic side
+// (then it is sorted in place).
+func (op *Operator) axisRows(lo, hi, w int) {
+	d := op.d
+	idx := op.scratch[w].idx
+	op.multiIndex(idx, lo)
+	for l := lo; l < hi; l++ {
+		row := op.ind[op.indptr[l]:op.indptr[l+1]]
+		m := 0
+		for k := 0; k < d; k++ {
+			if r := op.lower(l, idx, k); r >= 0 {
+				row[m] = r
+				m++
+			}
+		}
+		diag := m
+		row[m] = l
+		m++
+		for k := d - 1; k >= 0; k-- {
+			// On a periodic axis of two cells both neighbours are the same.
+			if q, _ := op.upper(l, idx, k); q >= 0 && q != op.lower(l, idx, k) {
+				row[m] = q
+				m++
+			}
+		}
+		if op.wraps(idx) {
+			// Insertion sort of a handful of entries.
+			for i := 1; i < len(row); i++ {
+				for j := i; j > 0 && row[j] < row[j-1]; j-- {
+					row[j], row[j-1] = row[j-1], row[j]
+				}
+			}
+			diag = slices.Index(row, l)
+		}
+		op.diagSlot[l] = int32(op.indptr[l] + diag)
+		op.next(idx)
+	}
 }
 
 // slot returns the position of entry (i, j) in the CSR arrays.
@@ -884,11 +1011,16 @@ func (op *Operator) sqLen(e offset, l int) float64 {
 }
 
 // fill computes the connection coefficients at time t (in parallel over
-// cells) and gathers them into the matrix (in parallel over rows).
+// cells) and, if the matrix exists, gathers them into it (in parallel over
+// rows).
 func (op *Operator) fill(t float64) error {
-	d, n := op.d, op.n
+	d := op.d
 	clear(op.outflow)
-	op.parallel(phaseConnections, t)
+	if op.line {
+		op.parallel(phaseLine, t)
+	} else {
+		op.parallel(phaseConnections, t)
+	}
 	if err := op.firstError(); err != nil {
 		return err
 	}
@@ -901,9 +1033,22 @@ func (op *Operator) fill(t float64) error {
 	}
 	for w := range op.scratch {
 		st.MaxPeclet = math.Max(st.MaxPeclet, op.scratch[w].peclet)
+		st.MaxFitError = math.Max(st.MaxFitError, op.scratch[w].fitErr)
 	}
+	op.stats = st
+	op.t = t
+	if op.mat != nil {
+		op.gatherMatrix()
+	}
+	return nil
+}
+
+// gatherMatrix writes the values of the matrix from the connections, and
+// the positivity diagnostics into op.stats.
+func (op *Operator) gatherMatrix() {
+	d, n := op.d, op.n
 	data := op.data
-	op.parallel(phaseGather, t)
+	op.parallel(phaseGather, op.t)
 	// Cross connections, scattered.
 	for c := range op.tgt {
 		o := d + c
@@ -920,7 +1065,14 @@ func (op *Operator) fill(t float64) error {
 			data[op.slot(q, p)] += fa[p] / vq
 		}
 	}
-	// Positivity diagnostics.
+	// Positivity diagnostics. The off-diagonal entries are sums of
+	// connection coefficients, which the monotone schemes make
+	// non-negative: only Central can have negative ones.
+	st := &op.stats
+	st.NegativeOffDiagonals, st.MinOffDiagonal = 0, 0
+	if op.scheme != Central {
+		return
+	}
 	for i := 0; i < n; i++ {
 		dg := math.Abs(data[op.diagSlot[i]])
 		for k := op.indptr[i]; k < op.indptr[i+1]; k++ {
@@ -932,23 +1084,53 @@ func (op *Operator) fill(t float64) error {
 			}
 		}
 	}
-	op.stats = st
-	op.t = t
-	return nil
 }
 
 // gather writes the rows lo..hi-1 of the matrix from the axis connections and
-// outflows.
+// outflows. Rows of the axis pattern that do not wrap across a periodic side
+// are written in the order of axisRows; others are cleared and their entries
+// added at their slots (cross connections are scattered after).
 func (op *Operator) gather(lo, hi, w int) {
 	d, data := op.d, op.data
 	idx := op.scratch[w].idx
 	op.multiIndex(idx, lo)
+	inOrder := len(op.tgt) == 0
 	for p := lo; p < hi; p++ {
+		v := op.vol[p]
+		diag := 0.0
+		if op.outflow != nil {
+			diag = -op.outflow[p]
+		}
+		if inOrder && !op.wraps(idx) {
+			for k := 0; k < d; k++ {
+				if idx[k]+1 < op.shape[k] {
+					diag -= op.fa[k][p]
+				}
+				if idx[k] > 0 {
+					diag -= op.fb[k][p-op.strides[k]]
+				}
+			}
+			s := op.indptr[p]
+			for k := 0; k < d; k++ {
+				if idx[k] > 0 {
+					data[s] = op.fa[k][p-op.strides[k]] / v
+					s++
+				}
+			}
+			data[s] = diag / v
+			s++
+			for k := d - 1; k >= 0; k-- {
+				if idx[k]+1 < op.shape[k] {
+					data[s] = op.fb[k][p] / v
+					s++
+				}
+			}
+			op.next(idx)
+			continue
+		}
 		for k := op.indptr[p]; k < op.indptr[p+1]; k++ {
 			data[k] = 0
 		}
-		v := op.vol[p]
-		diag := -op.outflow[p]
 		for k := 0; k < d; k++ {
 			if q, _ := op.upper(p, idx, k); q >= 0 {
 				diag -= op.fa[k][p]
@@ -975,67 +1157,21 @@ func (op *Operator) connections(lo, hi, w int, t float64) {
 	alpha := op.alpha
 	for p := lo; p < hi; p++ {
 		for k := 0; k < d; k++ {
-			c := op.g.Centres(k)
-			e := op.g.Edges(k)
-			wd := op.g.Widths(k)
-			i := idx[k]
-			nk := op.shape[k]
-			lo, hi := op.g.Bounds(k)
-			area := op.vol[p] / wd[i]
-			kp := op.kappa[k][p]
-			if i == 0 && lo == grid.Absorbing {
-				// The face below is the "P" end (p = 0 there), the cell the
-				// "Q" end: only −b p_cell matters, mass leaving the cell.
-				h := c[0] - e[0]
-				kf, err := op.faceKappa(sc, p, k, e[0], t)
-				if err != nil {
-					sc.fail(p, err)
-					return
-				}
-				v := -(1 - alpha) * (kp - kf)
-				dv, err := op.faceDrift(sc, p, idx, k, e[0], h, t, p, true)
-				if err != nil {
-					sc.fail(p, err)
-					return
-				}
-				dv += op.metricDrift(k, p, p, h, kf, kp)
-				_, b := op.coefficients(sc, area/h, kf, kp, v+dv)
-				op.outflow[p] += b
-			}
+			kap := op.kappa[k]
 			q, wrapped := op.upper(p, idx, k)
-			switch {
-			case q >= 0:
-				var h float64
-				if wrapped {
-					h = (e[nk] - c[i]) + (c[0] - e[0])
-				} else {
-					h = c[i+1] - c[i]
+			var up, uq, kq float64
+			if q >= 0 {
+				kq = kap[q]
+			}
+			if op.pot != nil {
+				up = op.pot[p]
+				if q >= 0 {
+					uq = op.pot[q]
 				}
-				kq := op.kappa[k][q]
-				v := -(1 - alpha) * (kq - kp)
-				dv, err := op.faceDrift(sc, p, idx, k, e[i+1], h, t, q, false)
-				if err != nil {
-					sc.fail(p, err)
-					return
-				}
-				dv += op.metricDrift(k, p, q, h, kp, kq)
-				op.fa[k][p], op.fb[k][p] = op.coefficients(sc, area/h, kp, kq, v+dv)
-			case i == nk-1 && hi == grid.Absorbing:
-				h := e[nk] - c[i]
-				kf, err := op.faceKappa(sc, p, k, e[nk], t)
-				if err != nil {
-					sc.fail(p, err)
-					return
-				}
-				v := -(1 - alpha) * (kf - kp)
-				dv, err := op.faceDrift(sc, p, idx, k, e[nk], h, t, -1, false)
-				if err != nil {
-					sc.fail(p, err)
-					return
-				}
-				dv += op.metricDrift(k, p, p, h, kp, kf)
-				a, _ := op.coefficients(sc, area/h, kp, kf, v+dv)
-				op.outflow[p] += a
+			}
+			if err := op.axisConnection(sc, p, idx, k, q, wrapped, kap[p], kq, up, uq, t); err != nil {
+				sc.fail(p, err)
+				return
 			}
 		}
 		for c := range op.tgt {
@@ -1058,6 +1194,162 @@ func (op *Operator) connections(lo, hi, w int, t float64) {
 		}
 		op.next(idx)
 	}
+}
+
+// lineConnections computes the coefficients of the connections leaving the
+// cells lo..hi-1 of a 1D operator, evaluating D and U at each centre once,
+// as the connection that reaches it is computed. Interior faces take a
+// direct path; the cells at the sides go through axisConnection.
+func (op *Operator) lineConnections(lo, hi, w int, t float64) {
+	sc := &op.scratch[w]
+	sc.peclet = 0
+	idx := sc.idx
+	n := op.n
+	c, e := op.g.Centres(0), op.g.Edges(0)
+	fa, fb := op.fa[0], op.fb[0]
+	lower, _ := op.g.Bounds(0)
+	x, mu := sc.x, sc.mu
+	drift, potential := op.m.Drift, op.m.Potential
+	alpha := op.alpha
+	kp, up, err := op.centreCoefficients(sc, lo, t)
+	if err != nil {
+		sc.fail(lo, err)
+		return
+	}
+	for p := lo; p < hi; p++ {
+		q := p + 1
+		if q == n || (p == 0 && lower == grid.Absorbing) {
+			idx[0] = p
+			q, wrapped := op.upper(p, idx, 0)
+			var kq, uq float64
+			if q >= 0 {
+				if kq, uq, err = op.centreCoefficients(sc, q, t); err != nil {
+					sc.fail(q, err)
+					return
+				}
+			}
+			if err := op.axisConnection(sc, p, idx, 0, q, wrapped, kp, kq, up, uq, t); err != nil {
+				sc.fail(p, err)
+				return
+			}
+			kp, up = kq, uq
+			continue
+		}
+		kq, uq, err := op.centreCoefficients(sc, q, t)
+		if err != nil {
+			sc.fail(q, err)
+			return
+		}
+		h := c[q] - c[p]
+		v := -(1 - alpha) * (kq - kp)
+		if drift != nil {
+			x[0] = e[q]
+			mu[0] = 0
+			drift(mu, x, t)
+			if m := mu[0]; math.Abs(m) <= math.MaxFloat64 {
+				v += m * h
+			} else {
+				idx[0] = p
+				_, err := op.faceDrift(sc, idx, 0, e[q], h, t, up, uq, q, false)
+				sc.fail(p, err)
+				return
+			}
+		}
+		if potential != nil {
+			v -= uq - up
+		}
+		// The face area of a 1D cell is 1.
+		fa[p], fb[p] = op.coefficients(sc, 1/h, kp, kq, v)
+		kp, up = kq, uq
+	}
+}
+
+// centreCoefficients returns the diffusion weight and the potential (zero
+// without one) at the centre of cell l of a 1D operator.
+func (op *Operator) centreCoefficients(sc *workerScratch, l int, t float64) (kappa, u float64, err error) {
+	x, dm := sc.x, sc.dm
+	x[0] = op.g.Centres(0)[l]
+	dm[0] = 0
+	op.m.Diffusion(dm, x, t)
+	kappa = dm[0]
+	if !(kappa >= 0 && kappa <= math.MaxFloat64) || (op.set.Regularization > 0 && !op.m.Diagonal) {
+		// The general checks, for their messages, and the regularisation.
+		if err := op.diffusionAt(sc, x, t); err != nil {
+			return 0, 0, err
+		}
+		kappa = dm[0]
+	}
+	if op.m.Potential != nil {
+		u = op.m.Potential(x, t)
+		if math.IsNaN(u) || math.IsInf(u, 0) {
+			return 0, 0, op.pointError("potential", x, t, fmt.Sprintf("U = %v", u))
+		}
+	}
+	return kappa, u, nil
+}
+
+// axisConnection computes the coefficients of the connection from cell p
+// (multi-index idx) to its upper neighbour q along axis k (q < 0: none;
+// wrapped: across a periodic side), and the outflows through absorbing
+// faces of p along k. kp, kq are the axis-k weights of D at p and q, and
+// up, uq the potential there (zero without one).
+func (op *Operator) axisConnection(sc *workerScratch, p int, idx []int, k, q int, wrapped bool, kp, kq, up, uq, t float64) error {
+	alpha := op.alpha
+	c := op.g.Centres(k)
+	e := op.g.Edges(k)
+	wd := op.g.Widths(k)
+	i := idx[k]
+	nk := op.shape[k]
+	lo, hi := op.g.Bounds(k)
+	area := op.vol[p] / wd[i]
+	if i == 0 && lo == grid.Absorbing {
+		// The face below is the "P" end (p = 0 there), the cell the "Q"
+		// end: only −b p_cell matters, mass leaving the cell.
+		h := c[0] - e[0]
+		kf, err := op.faceKappa(sc, p, k, e[0], t)
+		if err != nil {
+			return err
+		}
+		v := -(1 - alpha) * (kp - kf)
+		dv, err := op.faceDrift(sc, idx, k, e[0], h, t, up, 0, p, true)
+		if err != nil {
+			return err
+		}
+		dv += op.metricDrift(k, p, p, h, kf, kp)
+		_, b := op.coefficients(sc, area/h, kf, kp, v+dv)
+		op.outflow[p] += b
+	}
+	switch {
+	case q >= 0:
+		var h float64
+		if wrapped {
+			h = (e[nk] - c[i]) + (c[0] - e[0])
+		} else {
+			h = c[i+1] - c[i]
+		}
+		v := -(1 - alpha) * (kq - kp)
+		dv, err := op.faceDrift(sc, idx, k, e[i+1], h, t, up, uq, q, false)
+		if err != nil {
+			return err
+		}
+		dv += op.metricDrift(k, p, q, h, kp, kq)
+		op.fa[k][p], op.fb[k][p] = op.coefficients(sc, area/h, kp, kq, v+dv)
+	case i == nk-1 && hi == grid.Absorbing:
+		h := e[nk] - c[i]
+		kf, err := op.faceKappa(sc, p, k, e[nk], t)
+		if err != nil {
+			return err
+		}
+		v := -(1 - alpha) * (kf - kp)
+		dv, err := op.faceDrift(sc, idx, k, e[nk], h, t, up, 0, -1, false)
+		if err != nil {
+			return err
+		}
+		dv += op.metricDrift(k, p, p, h, kp, kf)
+		a, _ := op.coefficients(sc, area/h, kp, kf, v+dv)
+		op.outflow[p] += a
+	}
+	return nil
 }
 
 // metricDrift returns the drift term (velocity times distance, in units of
@@ -1110,19 +1402,24 @@ func (op *Operator) crossDrift(o, p, q int, kp, kq float64) float64 {
 // coefficients returns the flux coefficients of a connection with geometric
 // factor g, end weights kp and kq, and effective drift times distance v.
 func (op *Operator) coefficients(sc *workerScratch, g, kp, kq, v float64) (a, b float64) {
-	kf := logMean(kp, kq)
-	if kf > 0 {
-		sc.peclet = math.Max(sc.peclet, math.Abs(v/kf))
+	kf := kp
+	if kq != kp {
+		kf = logMean(kp, kq)
+	}
+	// |v|/kf > peclet, without a division in the common case.
+	if av := math.Abs(v); kf > 0 && av > sc.peclet*kf {
+		sc.peclet = av / kf
 	}
 	return faceCoefficients(op.scheme, g, kf, v)
 }
 
 // faceDrift returns the drift contribution mu_k(face)·h (plus the potential
-// difference −(U_Q − U_P)) of the axis-k connection from cell p across the
-// face at coordinate face. q is the cell at the other end (−1 for an
-// absorbing face); inward reverses the roles for the lower absorbing face,
-// where the face is the upstream end and p the downstream one.
-func (op *Operator) faceDrift(sc *workerScratch, p int, idx []int, k int, face, h, t float64, q int, inward bool) (float64, error) {
+// difference −(U_Q − U_P)) of the axis-k connection from the cell at idx
+// across the face at coordinate face. up and uq are U at that cell and at
+// the cell q at the other end (−1 for an absorbing face); inward reverses
+// the roles for the lower absorbing face, where the face is the upstream end
+// and the cell the downstream one.
+func (op *Operator) faceDrift(sc *workerScratch, idx []int, k int, face, h, t, up, uq float64, q int, inward bool) (float64, error) {
 	x, d := sc.x, op.d
 	for j := 0; j < d; j++ {
 		x[j] = op.g.Centres(j)[idx[j]]
@@ -1138,17 +1435,13 @@ func (op *Operator) faceDrift(sc *workerScratch, p int, idx []int, k int, face, 
 		}
 		v = mu[k] * h
 	}
-	if op.pot != nil {
-		var up, uq float64
+	if op.m.Potential != nil {
 		switch {
-		case inward: // face (upstream) to cell p
-			up = op.m.Potential(x, t)
-			uq = op.pot[p]
-		case q < 0: // cell p to absorbing face
-			up = op.pot[p]
+		case inward: // face (upstream) to the cell
+			up, uq = op.m.Potential(x, t), up
+		case q < 0: // the cell to an absorbing face
 			uq = op.m.Potential(x, t)
 		default:
-			up, uq = op.pot[p], op.pot[q]
 			if i := idx[k]; i == op.shape[k]-1 {
 				// Periodic wrap: U at the unwrapped centre of q.
 				x[k] = op.g.Centres(k)[0] + op.g.Length(k)

@@ -294,6 +294,7 @@ func (p *Problem) buildSettings() error {
 		return s.Errorf("solver.scheme", "unknown flux scheme %q (want exponential, central or upwind)", s.Solver.Scheme)
 	}
 	p.Operator.Regularization = s.Solver.Regularization
+	p.Operator.LatticeFit = s.Solver.LatticeFit
 	p.Operator.MaxStencil = s.Solver.MaxStencil
 	if p.Linear.Method, err = solvers.ParseMethod(s.Solver.Linear); err != nil {
 		return s.Errorf("solver.linear", "unknown linear solver %q (want auto, direct, bicgstab or gmres)", s.Solver.Linear)

@@ -85,20 +85,9 @@ func Stationary(dst []float64, op *operators.Operator, s *StationarySettings) (S
 		}
 	}
 	if set.Linear.Method == Auto && !set.NoDetailedBalance {
-		work := make([]float64, n)
-		if detailedBalance(dst, op, work) {
-			mass := g.Mass(dst)
-			for i := range dst {
-				dst[i] /= mass
-			}
-			res := StationaryResult{Method: "detailed balance", Pin: -1, MinDensity: 0}
+		if defect, minDensity, ok := detailedBalance(dst, op); ok {
+			res := StationaryResult{Method: "detailed balance", Pin: -1, Residual: defect, MinDensity: minDensity}
 			res.Linear.Status = Converged
-			res.Residual = balanceDefect(op, dst, work)
-			mx, mn := 0.0, math.Inf(1)
-			for _, v := range dst {
-				mx, mn = math.Max(mx, v), math.Min(mn, v)
-			}
-			res.MinDensity = mn / mx
 			res.Duration = time.Since(start)
 			return res, nil
 		}

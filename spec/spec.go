@@ -93,6 +93,7 @@ type Solver struct {
 	Restart        int     `toml:"restart"`
 	Scheme         string  `toml:"scheme"`
 	Regularization float64 `toml:"regularization"`
+	LatticeFit     bool    `toml:"lattice_fit"`
 	MaxStencil     int     `toml:"max_stencil"`
 }
 
