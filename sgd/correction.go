@@ -107,7 +107,136 @@ func newCorrector(ls *Landscape, c Config, op *operators.Operator, set solvers.L
 		}
 		cr.terms = append(cr.terms, corrTerm{axes: t, coef: coef})
 	}
+	if c.FreezeAt == nil {
+		cr.terms = append(cr.terms, remainderTerms(ls, c, cr.taper)...)
+	}
 	return cr
+}
+
+// remainderTerms returns, as source terms of δp, the part of the
+// second-order modified generator of Euler–Maruyama at step eta that the
+// modified equation of p~ leaves out. With f = mu, J = ∇mu and L0 = f·∇ +
+// D:∇², Euler–Maruyama's one-step expansion gives the modified generator
+// L0 − (eta/2) N, with N the part of L0² in which L0 differentiates its own
+// coefficients:
+//
+//	N φ = (J f + D:∇²f)·∇φ + (JD + DJᵀ + f·∇D + D:∇²D):∇²φ + 2 D_jm ∂_j D_kl ∂_mkl φ.
+//
+// p~ keeps J f (in mu~) and JD + DJᵀ (in the congruence D~); the rest,
+//
+//	E φ = c·∇φ + C:∇²φ + T:∇³φ,  c = −(eta/2) D:∇²f,
+//	C = −(eta/2)(f·∇D + D:∇²D),  T_mkl = −eta D_jm ∂_j D_kl,
+//
+// is O(eta^{3/2}) relative near an isolated minimum (where the density has
+// width sqrt(eta)) but of leading order along a valley of minima, where
+// the motion is itself O(eta) (docs/sgd.md, product model). Its adjoint
+// E* p = −∂_i(c_i p) + ∂_kl(C_kl p) − ∂_mkl(T_mkl p) joins R* p in the
+// source of δp. ∇D and ∇²D are central differences of D between centres,
+// ∇²f = −∇H of the exact Hessians at the centres. The terms are tapered
+// like the cumulant terms.
+func remainderTerms(ls *Landscape, c Config, taper []float64) []corrTerm {
+	g := ls.g
+	d, n := ls.d, g.Len()
+	eta := c.LearningRate
+	s := c.Scale(ls.data.Len())
+	dm := func(a int) []float64 { // D_a at the centres
+		v := make([]float64, n)
+		for l := range v {
+			v[l] = s * ls.cov[a][l]
+		}
+		return v
+	}
+	D := make([][]float64, ls.nh)
+	for a := range D {
+		D[a] = dm(a)
+	}
+	// dD[j][a] = ∂_j D_a, ddD[SymIndex(j, m)][a] = ∂_jm D_a, dH[k][a] = ∂_k H_a.
+	dD := make([][][]float64, d)
+	dH := make([][][]float64, d)
+	ddD := make([][][]float64, ls.nh)
+	for j := 0; j < d; j++ {
+		dD[j] = make([][]float64, ls.nh)
+		dH[j] = make([][]float64, ls.nh)
+		for a := 0; a < ls.nh; a++ {
+			dD[j][a] = make([]float64, n)
+			Derivative(dD[j][a], g, D[a], j)
+			dH[j][a] = make([]float64, n)
+			Derivative(dH[j][a], g, ls.hess[a], j)
+		}
+	}
+	for j := 0; j < d; j++ {
+		for m := j; m < d; m++ {
+			jm := SymIndex(d, j, m)
+			ddD[jm] = make([][]float64, ls.nh)
+			for a := 0; a < ls.nh; a++ {
+				ddD[jm][a] = make([]float64, n)
+				Derivative(ddD[jm][a], g, dD[j][a], m)
+			}
+		}
+	}
+	sym := func(i, j int) int { return SymIndex(d, i, j) }
+	var terms []corrTerm
+	// −∂_i(c_i p), c_i = −(eta/2) D_jk ∂_jk f_i = (eta/2) D_jk ∂_k H_ij.
+	for i := 0; i < d; i++ {
+		coef := make([]float64, n)
+		for l := range coef {
+			ci := 0.0
+			for j := 0; j < d; j++ {
+				for k := 0; k < d; k++ {
+					ci += D[sym(j, k)][l] * dH[k][sym(i, j)][l]
+				}
+			}
+			coef[l] = -0.5 * eta * ci * taper[l]
+		}
+		terms = append(terms, corrTerm{axes: []int{i}, coef: coef})
+	}
+	// ∂_kl(C_kl p), C_kl = −(eta/2)(f_j ∂_j D_kl + D_jm ∂_jm D_kl), f = −∇L.
+	for k := 0; k < d; k++ {
+		for m := k; m < d; m++ {
+			a := sym(k, m)
+			mult := 1.0
+			if k != m {
+				mult = 2
+			}
+			coef := make([]float64, n)
+			for l := range coef {
+				v := 0.0
+				for j := 0; j < d; j++ {
+					v -= ls.grad[j][l] * dD[j][a][l]
+					for q := 0; q < d; q++ {
+						v += D[sym(j, q)][l] * ddD[sym(j, q)][a][l]
+					}
+				}
+				coef[l] = -0.5 * eta * mult * v * taper[l]
+			}
+			terms = append(terms, corrTerm{axes: []int{k, m}, coef: coef})
+		}
+	}
+	// −∂_mkl(T_mkl p), T_mkl = −eta D_jm ∂_j D_kl, summed over ordered
+	// (m, k, l) into the sorted triple.
+	idx3 := tupleIndex(ls.tuples3)
+	coef3 := make([][]float64, len(ls.tuples3))
+	for a := range coef3 {
+		coef3[a] = make([]float64, n)
+	}
+	for m := 0; m < d; m++ {
+		for k := 0; k < d; k++ {
+			for q := 0; q < d; q++ {
+				t := coef3[idx3(m, k, q)]
+				for l := range t {
+					v := 0.0
+					for j := 0; j < d; j++ {
+						v += D[sym(j, m)][l] * dD[j][sym(k, q)][l]
+					}
+					t[l] += eta * v * taper[l]
+				}
+			}
+		}
+	}
+	for a, t := range ls.tuples3 {
+		terms = append(terms, corrTerm{axes: t, coef: coef3[a]})
+	}
+	return terms
 }
 
 // tupleIndex returns a lookup from any index tuple to the position of its
