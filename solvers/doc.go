@@ -11,6 +11,15 @@
 // ||b − A x|| / ||b||, and an error when it does not reach the tolerance:
 // never a silently wrong answer.
 //
+// The matrices of axis-only stencils (2d+1 diagonals) get AxisILU0 for
+// ILU(0): the factors in diagonal storage, modified ILU(0) on
+// diffusion-dominated M-matrices such as the time-step matrices, and
+// BiCGSTAB on the split preconditioned system with Eisenstat's trick (two
+// triangular sweeps per product, no product with A). Its sweeps and vector
+// operations can run on two goroutines; a Krylov solver times solves both
+// ways and keeps the faster, and the iterates are the same to the last bit
+// either way, so results never depend on the number of processors.
+//
 // # Time stepping
 //
 // A Stepper integrates dp/dt = L(t) p with backward Euler, BDF2 or

@@ -19,7 +19,24 @@ type Krylov struct {
 	dia    diaMatrix // a by diagonals, for stencil matrices
 	useDIA bool
 	prec   Preconditioner
-	n      int
+	split  *AxisILU0 // prec, when BiCGSTAB can use Eisenstat's trick
+	fork   forkJoin  // the two goroutines of a split solve
+
+	// The vector operation the fork runs (see vec) and its partial sums.
+	vecID      int
+	job        int
+	jx, jy, jz []float64
+	jw         []float64
+	ja, jb     float64
+	first      bool // the first iteration since a (re)start
+	part       [2][2]float64
+
+	// The timing of solves on one and on two goroutines (see pickMode).
+	solves   int
+	modeRuns [2]int
+	modeTime [2]float64 // ns per iteration
+
+	n int
 
 	// workspaces
 	r, rhat, p, v, s, t, phat, shat []float64
@@ -39,7 +56,19 @@ func (k *Krylov) Factor(a *sparse.CSR) error {
 	if k.prec == nil {
 		k.prec = newPreconditioner(k.Settings.Preconditioner, k.Settings.Shape, n)
 	}
-	return k.prec.Factor(a)
+	if err := k.prec.Factor(a); err != nil {
+		return err
+	}
+	// BiCGSTAB runs on the split preconditioned system when the
+	// preconditioner allows Eisenstat's trick.
+	k.split = nil
+	switch p := k.prec.(type) {
+	case *AxisILU0:
+		k.split = p
+	case *autoILU0:
+		k.split, _ = p.use.(*AxisILU0)
+	}
+	return nil
 }
 
 // Solve implements LinearSolver. x holds the initial guess on entry.
@@ -54,7 +83,11 @@ func (k *Krylov) Solve(x, b []float64) (LinearResult, error) {
 	}
 	var res LinearResult
 	if method == BiCGSTAB {
-		res = k.bicgstab(x, b)
+		if k.split != nil {
+			res = k.bicgstabSplit(k.split, x, b)
+		} else {
+			res = k.bicgstab(x, b)
+		}
 		if res.Status != Converged && k.fallback {
 			it := res.Iterations
 			res = k.gmres(x, b)
@@ -72,7 +105,7 @@ func (k *Krylov) Solve(x, b []float64) (LinearResult, error) {
 
 func (k *Krylov) trueResidual(x, b []float64) float64 {
 	k.r = resize(k.r, k.n)
-	rn := residual(k.r, k.a, x, b)
+	rn := k.residual(k.r, x, b)
 	bn := norm2(b)
 	if bn == 0 {
 		return rn
@@ -95,7 +128,7 @@ func (k *Krylov) bicgstab(x, b []float64) LinearResult {
 	}
 	it := 0
 	for restart := 0; restart < 5; restart++ {
-		rn := residual(r, k.a, x, b)
+		rn := k.residual(r, x, b)
 		if rn <= tol*bn {
 			return LinearResult{Status: Converged, Iterations: it, Residual: rn / bn}
 		}
@@ -219,7 +252,7 @@ func (k *Krylov) gmres(x, b []float64) LinearResult {
 	h, cs, sn, g, w, z := k.h, k.cs, k.sn, k.gv, k.w, k.z
 	it := 0
 	for it < maxIt {
-		beta := residual(k.r, k.a, x, b)
+		beta := k.residual(k.r, x, b)
 		if beta <= tol*bn {
 			return LinearResult{Status: Converged, Iterations: it, Residual: beta / bn}
 		}
@@ -303,6 +336,17 @@ func (k *Krylov) gmres(x, b []float64) LinearResult {
 // SetPreconditioner replaces the preconditioner chosen from Settings; call
 // it before Factor.
 func (k *Krylov) SetPreconditioner(p Preconditioner) { k.prec = p }
+
+// residual computes r = b − A x and returns ||r||₂.
+func (k *Krylov) residual(r, x, b []float64) float64 {
+	k.mul(r, x)
+	s := 0.0
+	for i := range r {
+		r[i] = b[i] - r[i]
+		s += r[i] * r[i]
+	}
+	return math.Sqrt(s)
+}
 
 // mul computes dst = A x with the fastest layout at hand.
 func (k *Krylov) mul(dst, x []float64) {

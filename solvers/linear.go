@@ -126,7 +126,9 @@ const (
 	// AutoPreconditioner is ILU0 for systems of fewer than 2^15 unknowns
 	// and MG above, when the grid shape is known.
 	AutoPreconditioner PreconditionerKind = iota
-	// ILU0 is the incomplete LU factorisation with the pattern of A.
+	// ILU0 is the incomplete LU factorisation with the pattern of A
+	// (modified ILU(0) for diffusion-dominated M-matrices of axis-only
+	// stencils: see AxisILU0).
 	ILU0
 	// Jacobi is the inverse diagonal.
 	Jacobi

@@ -150,10 +150,11 @@ type Stepper struct {
 	// cached coefficients of the factored matrix A = c I − gamma L
 	fc, fg   float64
 	factored bool
+	uValid   bool // u is L^T V for the operator at opTime
 	opTime   float64
 
 	rhs, pnew, pred, work []float64
-	xguess, guess         []float64    // extrapolated initial guess (guess: set for the next solve)
+	guessed               bool         // pnew holds the initial guess of the next solve
 	hist                  [2][]float64 // p_{n−1}, p_{n−2}
 	hdt                   [2]float64   // dt_{n−1}, dt_{n−2}
 	nhist                 int
@@ -196,11 +197,15 @@ func NewStepper(op *operators.Operator, s *StepSettings) (*Stepper, error) {
 	st.adata = make([]float64, len(raw.Data))
 	st.a = sparse.NewCSR(n, n, raw.Indptr, raw.Ind, st.adata)
 	st.u = make([]float64, n)
-	st.rhs = make([]float64, n)
 	st.pnew = make([]float64, n)
-	st.pred = make([]float64, n)
-	st.work = make([]float64, n)
-	st.xguess = make([]float64, n)
+	// Only the workspaces the method needs (fresh memory is not free).
+	if st.set.Method != BackwardEuler {
+		st.rhs = make([]float64, n)
+		st.work = make([]float64, n)
+	}
+	if st.set.Method == BDF2 || st.set.Adaptive {
+		st.pred = make([]float64, n)
+	}
 	st.hist[0] = make([]float64, n)
 	st.hist[1] = make([]float64, n)
 	return st, nil
@@ -304,6 +309,8 @@ func (st *Stepper) RunFrom(p []float64, t0 float64, h *History, times []float64,
 		st.hdt[k] = h.PastDt[k]
 	}
 	st.startPrev = nil
+	st.guessed = false
+	st.uValid = false
 	// Factor afresh: the factorisation reused within a call may have been
 	// made for a step shortened by round-off, so reusing it across calls
 	// would make a continued run differ (at round-off) from one resumed in
@@ -378,13 +385,18 @@ func (st *Stepper) RunFrom(p []float64, t0 float64, h *History, times []float64,
 			copy(st.hist[0], st.startPrev)
 			st.hdt[0] = st.startDt
 			st.startPrev = nil
+			copy(p, st.pnew)
 		} else {
-			copy(st.hist[0], p)
+			// p becomes the last history and pnew the density, in one
+			// pass.
+			h0, pn := st.hist[0][:len(p)], st.pnew[:len(p)]
+			for i, v := range p {
+				h0[i], p[i] = v, pn[i]
+			}
 			st.hdt[1] = st.hdt[0]
 			st.hdt[0] = hstep
 		}
 		st.nhist++
-		copy(p, st.pnew)
 		step++
 		st.res.Steps++
 		if land {
@@ -432,13 +444,17 @@ func (st *Stepper) notify(obs []Observer, s *State) error {
 // check stops the run on a NaN or a non-positive mass.
 func (st *Stepper) check(p []float64, t float64, step int) error {
 	g := st.op.Grid()
-	for i, v := range p {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			x := g.Centre(nil, i)
-			return fmt.Errorf("solvers: density is %v at cell %d %v, t=%g, step %d", v, i, x, t, step)
+	m := g.Mass(p)
+	if math.IsNaN(m) || math.IsInf(m, 0) {
+		// A NaN or an infinity in p makes the mass one: find it.
+		for i, v := range p {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				x := g.Centre(nil, i)
+				return fmt.Errorf("solvers: density is %v at cell %d %v, t=%g, step %d", v, i, x, t, step)
+			}
 		}
 	}
-	if m := g.Mass(p); m < 0 {
+	if m < 0 {
 		return fmt.Errorf("solvers: mass became negative (%g) at t=%g, step %d", m, t, step)
 	}
 	return nil
@@ -448,21 +464,37 @@ func (st *Stepper) check(p []float64, t float64, step int) error {
 // error estimate (negative when none is available).
 func (st *Stepper) step(p []float64, t, h float64) (float64, error) {
 	if st.nhist >= 1 {
-		// Linear extrapolation from the last two states: the solution of
-		// the step to O(h²), a better start for an iterative solver than
-		// p_n (O(h)).
-		h1 := st.hdt[0]
-		for i := range st.xguess {
-			st.xguess[i] = p[i] + h/h1*(p[i]-st.hist[0][i])
+		// The initial guess for an iterative solver, written straight
+		// into the unknown of the step: the extrapolation through the last
+		// two states (the solution of the step to O(h²), better than p_n,
+		// O(h)), or through the last three when there are (O(h³): about a
+		// tenth fewer Krylov iterations on the benchmark P3).
+		h0, x := st.hist[0][:len(p)], st.pnew[:len(p)]
+		c1 := h / st.hdt[0]
+		if st.nhist >= 2 {
+			// Newton's form: p + h d1 + h (h + h1) (d1 − d2) / (h1 + h2)
+			// with the divided differences d1, d2 of the last steps.
+			h1, h2 := st.hdt[0], st.hdt[1]
+			c2 := h * (h + h1) / (h1 + h2)
+			r1, r2 := 1/h1, 1/h2
+			h1v := st.hist[1][:len(p)]
+			for i, v := range p {
+				x[i] = v + c1*(v-h0[i]) + c2*((v-h0[i])*r1-(h0[i]-h1v[i])*r2)
+			}
+		} else {
+			for i, v := range p {
+				x[i] = v + c1*(v-h0[i])
+			}
 		}
-		st.guess = st.xguess
+		st.guessed = true
 	}
 	switch st.set.Method {
 	case BackwardEuler:
 		if err := st.implicit(st.pnew, p, t+h, 1, h); err != nil {
 			return 0, err
 		}
-		if st.nhist < 1 {
+		if st.nhist < 1 || !st.set.Adaptive {
+			// ErrorEstimate is documented as 0 for fixed steps: skip it.
 			return -1, nil
 		}
 		// Linear extrapolation predictor; its error is (1 + h1/h) times
@@ -484,6 +516,9 @@ func (st *Stepper) step(p []float64, t, h float64) (float64, error) {
 		}
 		if err := st.solve(st.pnew, st.rhs, t+h, c, h); err != nil {
 			return 0, err
+		}
+		if !st.set.Adaptive {
+			return -1, nil
 		}
 		return st.quadEstimate(p, h, 2.0/9), nil
 	case CrankNicolson:
@@ -508,6 +543,9 @@ func (st *Stepper) step(p []float64, t, h float64) (float64, error) {
 		}
 		if err := st.solve(st.pnew, st.rhs, t+h, 1, 0.5*h); err != nil {
 			return 0, err
+		}
+		if !st.set.Adaptive {
+			return -1, nil
 		}
 		return st.quadEstimate(p, h, 1.0/12), nil
 	}
@@ -583,8 +621,14 @@ func (st *Stepper) l1diff(a, b []float64) float64 {
 	return s
 }
 
-// implicit solves (c I − gamma L(t)) x = c b.
+// implicit solves (c I − gamma L(t)) x = c b; b must not be x.
 func (st *Stepper) implicit(x, b []float64, t, c, gamma float64) error {
+	if c == 1 {
+		return st.solve(x, b, t, c, gamma)
+	}
+	if st.rhs == nil {
+		st.rhs = make([]float64, len(b))
+	}
 	for i := range st.rhs {
 		st.rhs[i] = c * b[i]
 	}
@@ -601,6 +645,7 @@ func (st *Stepper) assemble(t float64) error {
 	}
 	st.opTime = t
 	st.factored = false
+	st.uValid = false
 	if rebuilt {
 		n := st.op.Grid().Len()
 		raw := st.op.Matrix().RawMatrix()
@@ -640,8 +685,11 @@ func (st *Stepper) solve(x, rhs []float64, t, c, gamma float64) error {
 		}
 		st.res.Factorizations++
 		st.fc, st.fg, st.factored = c, gamma, true
-		// lv = L^T V: zero for a conservative operator, minus the outflow
+	}
+	if !st.uValid {
+		// u = L^T V: zero for a conservative operator, minus the outflow
 		// rates through absorbing sides otherwise.
+		raw := st.op.Matrix().RawMatrix()
 		vol := st.op.Volumes()
 		clear(st.u)
 		for i := 0; i < raw.I; i++ {
@@ -649,11 +697,12 @@ func (st *Stepper) solve(x, rhs []float64, t, c, gamma float64) error {
 				st.u[raw.Ind[k]] += raw.Data[k] * vol[i]
 			}
 		}
+		st.uValid = true
 	}
-	if st.guess != nil {
-		// Initial guess for iterative solvers: extrapolation in time.
-		copy(x, st.guess)
-		st.guess = nil
+	if st.guessed {
+		// x holds the initial guess for iterative solvers: an
+		// extrapolation in time (step).
+		st.guessed = false
 	} else {
 		copy(x, rhs) // the right-hand side scaled
 		if st.fc != 1 {
