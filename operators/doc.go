@@ -52,7 +52,9 @@
 // selling.go; assembly in operator.go. docs/numerics.md has the details,
 // expected orders, and where accuracy (not positivity) is lost: strongly
 // anisotropic D needs long stencil directions, and the assembly refuses
-// directions longer than Settings.MaxStencil, naming the point.
+// directions longer than Settings.MaxStencil, naming the point — unless, in
+// 2D, Settings.LatticeFit replaces D there by its non-negative fit on the
+// allowed directions (lattice.go; the change of D is in Stats.MaxFitError).
 //
 // # Reuse
 //
