@@ -431,7 +431,6 @@ func (bl *axisBalancer) check(w int) {
 		r -= idx[k] * bl.strides[k]
 	}
 	nl := bl.shape[last]
-	aL, bL := bl.a[last], bl.b[last]
 	for l := lo; l < hi; {
 		start := l - idx[last] // the first cell of the line
 		end := min(hi, start+nl)
@@ -442,22 +441,8 @@ func (bl *axisBalancer) check(w int) {
 			pl := p[l]
 			diag, sum, abs := 0.0, 0.0, 0.0
 			lowest := pl
-			up, down := bl.neighbours(last, l-start, l)
-			if up >= 0 {
-				diag -= aL[l]
-				t := bL[l] * p[up]
-				sum += t
-				abs += math.Abs(t)
-				lowest = min(lowest, p[up])
-			}
-			if down >= 0 {
-				diag -= bL[down]
-				t := aL[down] * p[down]
-				sum += t
-				abs += math.Abs(t)
-				lowest = min(lowest, p[down])
-			}
-			for k := 0; k < last; k++ {
+			idx[last] = l - start
+			for k := 0; k < d; k++ {
 				a, b := bl.a[k], bl.b[k]
 				up, down := bl.neighbours(k, idx[k], l)
 				if up >= 0 {
