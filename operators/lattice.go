@@ -147,13 +147,10 @@ func lsq(z []float64, cand []latticeCandidate, a []int, t [3]float64) bool {
 		g[c], g[p] = g[p], g[c]
 		for r := c + 1; r < n; r++ {
 			f := g[r][c] / g[c][c]
-			for k := c; k <= n; k++ {
-				if k == n {
-					g[r][3] -= f * g[c][3]
-				} else {
-					g[r][k] -= f * g[c][k]
-				}
+			for k := c; k < n; k++ {
+				g[r][k] -= f * g[c][k]
 			}
+			g[r][3] -= f * g[c][3]
 		}
 	}
 	for i := n - 1; i >= 0; i-- {

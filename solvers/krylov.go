@@ -132,21 +132,7 @@ func (k *Krylov) bicgstab(x, b []float64) LinearResult {
 		if rn <= tol*bn {
 			return LinearResult{Status: Converged, Iterations: it, Residual: rn / bn}
 		}
-		if restart == 0 {
-			copy(rhat, r)
-		} else {
-			// After a breakdown (or drift) the residual is a poor shadow
-			// vector — e.g. a right-hand side concentrated on one row that
-			// the iterate satisfies exactly; use a fixed pseudo-random one.
-			u := uint64(0x9e3779b97f4a7c15)
-			scale := norm2(r) / math.Sqrt(float64(n))
-			for i := range rhat {
-				u ^= u << 13
-				u ^= u >> 7
-				u ^= u << 17
-				rhat[i] = r[i] + float64(int64(u>>11))/float64(1<<52)*scale
-			}
-		}
+		shadow(rhat, r, restart)
 		clear(p)
 		clear(v)
 		rho, alpha, omega := 1.0, 1.0, 1.0
@@ -355,4 +341,24 @@ func (k *Krylov) mul(dst, x []float64) {
 		return
 	}
 	mulVec(dst, k.a, x)
+}
+
+// shadow sets BiCGSTAB's shadow residual rhat from the residual r: r itself
+// on the first start; after a breakdown (or drift) the residual is a poor
+// shadow vector — e.g. a right-hand side concentrated on one row that the
+// iterate satisfies exactly — so restarts perturb it by a fixed
+// pseudo-random vector of the same scale.
+func shadow(rhat, r []float64, restart int) {
+	if restart == 0 {
+		copy(rhat, r)
+		return
+	}
+	u := uint64(0x9e3779b97f4a7c15)
+	scale := norm2(r) / math.Sqrt(float64(len(r)))
+	for i := range rhat {
+		u ^= u << 13
+		u ^= u >> 7
+		u ^= u << 17
+		rhat[i] = r[i] + float64(int64(u>>11))/float64(1<<52)*scale
+	}
 }

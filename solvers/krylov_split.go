@@ -56,19 +56,7 @@ func (k *Krylov) bicgstabSplit(pc *AxisILU0, x, b []float64) LinearResult {
 		}
 		pc.lower(rt, rt)
 		q := rn / norm2(rt) // ||r|| / ||r′||, updated at each exact check
-		if restart == 0 {
-			copy(rhat, rt)
-		} else {
-			// As in bicgstab: a fixed pseudo-random shadow vector.
-			u := uint64(0x9e3779b97f4a7c15)
-			scale := norm2(rt) / math.Sqrt(float64(n))
-			for i := range rhat {
-				u ^= u << 13
-				u ^= u >> 7
-				u ^= u << 17
-				rhat[i] = rt[i] + float64(int64(u>>11))/float64(1<<52)*scale
-			}
-		}
+		shadow(rhat, rt, restart)
 		// p, v and dx start at zero: the first iteration writes them
 		// instead of updating them (k.first).
 		k.first = true

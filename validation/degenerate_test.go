@@ -140,7 +140,7 @@ func TestDegenerateDiffusionConvergence(t *testing.T) {
 		// sampling spread well below the floor itself (the floor bounds the
 		// change |n/N − P| can make when P moves), so a decrease of two
 		// floors is far outside it.
-		floor, _ := L1Floor(coarsenCounts(r.Snapshots[s]), r.Snapshots[s].Particles)
+		floor, _ := L1Floor(countShares(r.Snapshots[s]), r.Snapshots[s].Particles)
 		if !(l1[1][s] < l1[0][s]-2*floor) {
 			t.Errorf("t = %g: L1 %.4f (100², r = 3) → %.4f (200², r = 4): no convergence beyond 2 noise floors (%.4f)",
 				times[s], l1[0][s], l1[1][s], floor)
@@ -148,8 +148,8 @@ func TestDegenerateDiffusionConvergence(t *testing.T) {
 	}
 }
 
-// coarsenCounts returns a snapshot's counts as probabilities.
-func coarsenCounts(s Snapshot) []float64 {
+// countShares returns the fraction of the particles in each cell.
+func countShares(s Snapshot) []float64 {
 	out := make([]float64, len(s.Counts))
 	for i, c := range s.Counts {
 		out[i] = float64(c) / float64(s.Particles)
