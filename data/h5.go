@@ -755,11 +755,7 @@ func fileCreate(path string, trunc bool) (hid, error) {
 	defer runtime.UnlockOSThread()
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))
-	t := C.int(0)
-	if trunc {
-		t = 1
-	}
-	f := C.fk_fcreate(cp, t)
+	f := C.fk_fcreate(cp, cbool(trunc))
 	return f, check(f)
 }
 
@@ -768,11 +764,7 @@ func fileOpen(path string, swmr bool) (hid, error) {
 	defer runtime.UnlockOSThread()
 	cp := C.CString(path)
 	defer C.free(unsafe.Pointer(cp))
-	s := C.int(0)
-	if swmr {
-		s = 1
-	}
-	f := C.fk_fopen(cp, s)
+	f := C.fk_fopen(cp, cbool(swmr))
 	return f, check(f)
 }
 
