@@ -53,6 +53,7 @@ type corrector struct {
 	op    *operators.Operator
 	terms []corrTerm
 	a, b  []float64 // scratch
+	rhs   []float64 // right-hand side of a transient step
 	taper []float64 // validity of the expansion per cell, in [0, 1]
 	set   solvers.LinearSettings
 
@@ -389,7 +390,10 @@ func (cr *corrector) step(dp, p []float64, h float64) error {
 		}
 		cr.steps[h] = solver
 	}
-	rhs := make([]float64, len(p))
+	if len(cr.rhs) != len(p) {
+		cr.rhs = make([]float64, len(p))
+	}
+	rhs := cr.rhs
 	cr.source(rhs, p)
 	for l := range rhs {
 		rhs[l] = dp[l] + h*rhs[l]
