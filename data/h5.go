@@ -81,9 +81,12 @@ static hid_t fk_fopen(const char *path, int swmr) {
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
 	if (fapl < 0) return -1;
 	// A SWMR reader retries metadata reads whose checksum fails, sleeping
-	// 1, 2, 4, … ns in between; HDF5 1.10's default of 100 attempts turns a
-	// damaged file into a hang. 25 attempts wait 2^25 ns = 34 ms at most.
-	if (H5Pset_metadata_read_attempts(fapl, 25) < 0) {
+	// 1, 2, 4, … ns in between: HDF5 1.10's default of 100 attempts turns a
+	// damaged file into a hang. 20 attempts wait 2^20 ns ≈ 1 ms (plus the
+	// kernel's timer slack, ~50 µs a sleep) for a read torn by a concurrent
+	// writer — thousands of times the time a metadata write takes — and
+	// keep a damaged file with many bad blocks from taking seconds to refuse.
+	if (H5Pset_metadata_read_attempts(fapl, 20) < 0) {
 		FK_KEEP(H5Pclose(fapl));
 		return -1;
 	}
@@ -115,7 +118,7 @@ static hid_t fk_fopen_rw(const char *path, int swmr, int clear) {
 	// open read-write as "truncated" unless told to skip the check (the
 	// private property h5clear uses too); closing the file then extends it.
 	if ((clear && (H5Pset(fapl, "clear_status_flags", &c) < 0 || H5Pset(fapl, "skip_eof_check", &c) < 0)) ||
-	    (swmr && H5Pset_metadata_read_attempts(fapl, 25) < 0) ||
+	    (swmr && H5Pset_metadata_read_attempts(fapl, 20) < 0) ||
 	    H5Pset_libver_bounds(fapl, H5F_LIBVER_V110, H5F_LIBVER_V110) < 0) {
 		FK_KEEP(H5Pclose(fapl));
 		return -1;

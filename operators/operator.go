@@ -26,9 +26,9 @@ type Settings struct {
 	MaxSellingSteps int
 
 	// MaxStencil bounds the length (largest component, in cells) of the
-	// lattice directions used for cross diffusion (zero value: 8). A tensor
-	// that needs longer directions is too anisotropic for the grid: the
-	// assembly fails, naming the point.
+	// lattice directions used for cross diffusion (zero value: 8; at most
+	// MaxStencilLimit). A tensor that needs longer directions is too
+	// anisotropic for the grid: the assembly fails, naming the point.
 	MaxStencil int
 
 	// Regularization, if positive, adds Regularization·tr(D)/d·I to a full
@@ -59,6 +59,12 @@ func (s *Settings) maxSteps() int {
 	}
 	return s.MaxSellingSteps
 }
+
+// MaxStencilLimit is the largest Settings.MaxStencil accepted. The lattice
+// fit searches all ~1.2·r² primitive directions of length ≤ r at each point
+// it acts on, and a direction longer than 64 cells couples cells too far
+// apart to be a local discretisation: refine the grid instead.
+const MaxStencilLimit = 64
 
 func (s *Settings) maxStencil() int {
 	if s == nil || s.MaxStencil <= 0 {
@@ -196,6 +202,9 @@ func New(g *grid.Grid, m Model, s *Settings) (*Operator, error) {
 	op.scheme = op.set.Scheme
 	if op.set.Regularization < 0 || math.IsNaN(op.set.Regularization) {
 		return nil, fmt.Errorf("operators: Regularization must be >= 0, got %v", op.set.Regularization)
+	}
+	if op.set.MaxStencil < 0 || op.set.MaxStencil > MaxStencilLimit {
+		return nil, fmt.Errorf("operators: MaxStencil must be in [0, %d] (0: the default 8), got %d", MaxStencilLimit, op.set.MaxStencil)
 	}
 	op.workers = op.set.Workers
 	if op.workers <= 0 {

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/fokkerplanck/fokker/operators"
 )
 
 // Spec is a parsed problem specification. Field names follow the TOML keys.
@@ -420,6 +422,9 @@ func (s *Spec) check() error {
 	}
 	if s.Solver.Regularization < 0 || !finite(s.Solver.Regularization) {
 		return s.Errorf("solver.regularization", "must be >= 0")
+	}
+	if m := s.Solver.MaxStencil; m < 0 || m > operators.MaxStencilLimit {
+		return s.Errorf("solver.max_stencil", "must be between 1 and %d cells (0 or absent: the default 8), got %d", operators.MaxStencilLimit, m)
 	}
 	if e := s.Exact; e != nil && e.Density == "" && e.Stationary == "" {
 		return s.Errorf("exact", "give density (transient) or stationary")

@@ -76,6 +76,7 @@ func TestParseErrors(t *testing.T) {
 		{"periodic one side", `s/boundary = .*/boundary = { x = ["periodic", "reflecting"] }/`, "periodic must be given on both sides"},
 		{"diffusion shape", `s/diffusion = .*/diffusion = [["0.5", "0.1"], ["0.1"]]/`, "model.diffusion[1]: row has 1 entries, want 2"},
 		{"reserved axis", `s/axes  = .*/axes = ["x", "t"]/`, "reserved"},
+		{"max_stencil", `s/^tolerance = .*/tolerance = 1e-10\nmax_stencil = 1000000/`, "ou2d.toml:29: solver.max_stencil: must be between 1 and 64 cells (0 or absent: the default 8), got 1000000"},
 	}
 	for _, c := range cases {
 		text := sed(ou2d, c.edit)
