@@ -419,6 +419,7 @@ func writeSGD(e *env, out string, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Stud
 			{"/sgd/check/l1_ratio_corrected", func(c sgd.Comparison) float64 { return c.Corrected.Ratio() }},
 			{"/sgd/check/chi2_pvalue_corrected", func(c sgd.Comparison) float64 { return c.Corrected.ChiSquarePValue }},
 			{"/sgd/check/escaped", func(c sgd.Comparison) float64 { return c.Escaped }},
+			{"/sgd/check/first_order_negative", func(c sgd.Comparison) float64 { return c.FirstOrderNegative }},
 			{"/sgd/check/passed", func(c sgd.Comparison) float64 { return b2f(c.Passed) }},
 		}
 		for _, m := range ms {
@@ -625,7 +626,7 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 	if ch := sd.Chains; ch != nil {
 		rate := float64(ch.ChainSteps) / ch.Duration.Seconds()
 		fmt.Fprintf(w, "  chains      %d chains, %d steps, %.3g steps/s on %d threads, seed %d\n", ch.Chains, ch.Steps, rate, ch.Threads, st.Check.Seed)
-		fmt.Fprintf(w, "  check       %-10s %9s %10s %10s %9s %9s  %-7s %s\n", "t", "L1/floor", "first ord", "allowance", "chi² p", "escaped", "regime", "verdict")
+		fmt.Fprintf(w, "  check       %-10s %9s %10s %10s %9s %9s  %-10s %s\n", "t", "L1/floor", "first ord", "allowance", "chi² p", "escaped", "regime", "verdict")
 		for _, cm := range sd.Comparisons {
 			v := "ok"
 			if !cm.Passed {
@@ -635,15 +636,29 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 			if sol.Stationary {
 				t = "stationary"
 			}
-			fmt.Fprintf(w, "              %-10s %9.3g %10.3g %10.3g %9.2g %9.2g  %-7s %s\n", t, cm.FP.Ratio(), cm.Corrected.Ratio(), cm.Allowance/cm.FP.L1Floor, cm.FP.ChiSquarePValue, cm.Escaped, cm.Regime(), v)
+			fmt.Fprintf(w, "              %-10s %9.3g %10.3g %10.3g %9.2g %9.2g  %-10s %s\n", t, cm.FP.Ratio(), cm.Corrected.Ratio(), cm.Allowance/cm.FP.L1Floor, cm.FP.ChiSquarePValue, cm.Escaped, cm.Regime(), v)
 		}
 		if n := len(sd.Comparisons); n > 0 {
 			cm := sd.Comparisons[n-1]
 			fmt.Fprintf(w, "              (last: L1 %.4g, noise floor %.4g, %d records in the box; verdict: L1 ≤ %.3g·floor + allowance)\n", cm.FP.L1, cm.FP.L1Floor, cm.FP.Particles, sgd.L1Ratio)
 		}
 	}
+	// The regions are taken at the last snapshot: say so when the
+	// first-order law is not resolved there.
+	resolved := true
+	if n := len(sd.Comparisons); n > 0 {
+		resolved = sd.Comparisons[n-1].FirstOrderResolved()
+	}
 	for _, r := range sd.Regions {
-		fmt.Fprintf(w, "  region      %s r=%g: FP %.4f, first order %.4f, SGD %.4f\n", fmtVec(r.Centre), r.Radius, r.FP, r.Corrected, r.SGD)
+		fo := fmt.Sprintf("%.4f", r.Corrected)
+		if !resolved {
+			fo = "unresolved"
+		}
+		fmt.Fprintf(w, "  region      %s r=%g: FP %.4f, first order %s, SGD %.4f\n", fmtVec(r.Centre), r.Radius, r.FP, fo, r.SGD)
+	}
+	if !resolved {
+		cm := sd.Comparisons[len(sd.Comparisons)-1]
+		fmt.Fprintf(w, "              (the first-order law has negative mass %.3g on the compared bins, %.3g noise floors: not resolved on this grid)\n", cm.FirstOrderNegative, cm.FirstOrderNegative/cm.Corrected.L1Floor)
 	}
 	if tr := sd.Tail; tr != nil {
 		k := fmtAlpha(tr.AlphaKesten)
@@ -655,7 +670,7 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 	}
 	if len(rows) > 0 {
 		tail := sd.Tail != nil
-		hdr := fmt.Sprintf("  sweep       %-8s %9s %10s %10s %9s  %-7s", "eta", "L1/floor", "first ord", "allowance", "escaped", "regime")
+		hdr := fmt.Sprintf("  sweep       %-8s %9s %10s %10s %9s  %-10s", "eta", "L1/floor", "first ord", "allowance", "escaped", "regime")
 		if tail {
 			hdr += fmt.Sprintf(" %8s %8s %8s %14s", "α FP", "α Kesten", "α FP(u)", "α SGD(u)")
 		}
@@ -664,7 +679,7 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 		}
 		fmt.Fprintln(w, hdr)
 		for _, r := range rows {
-			line := fmt.Sprintf("              %-8.4g %9.3g %10.3g %10.3g %9.2g  %-7s", r.LearningRate, r.Ratio, r.RatioCorrected, r.AllowanceRatio, r.Escaped, r.Regime)
+			line := fmt.Sprintf("              %-8.4g %9.3g %10.3g %10.3g %9.2g  %-10s", r.LearningRate, r.Ratio, r.RatioCorrected, r.AllowanceRatio, r.Escaped, r.Regime)
 			if tail {
 				line += fmt.Sprintf(" %8s %8s %8s %8s ± %-4.2g", fmtAlpha(r.AlphaFP), fmtAlpha(r.AlphaKesten), fmtAlpha(r.AlphaFPU), fmtAlpha(r.AlphaSGD), r.AlphaSGDErr)
 			}
@@ -681,10 +696,25 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 			fmt.Fprintf(w, "              the first-order SDE holds at every swept eta\n")
 		}
 		if eta, ok := partingRate(rows, corr); ok {
-			fmt.Fprintf(w, "              SGD's law to first order in eta parts at eta = %g\n", eta)
+			if unresolvedFrom(rows, eta) {
+				fmt.Fprintf(w, "              SGD's law to first order in eta is not resolved on this grid at some eta ≥ %g: the check cannot say where it parts\n", eta)
+			} else {
+				fmt.Fprintf(w, "              SGD's law to first order in eta parts at eta = %g\n", eta)
+			}
 		}
 	}
 	fmt.Fprintf(w, "  output      %s, %s, %.2fs\n", out, strings.Join(figs, ", "), dur.Seconds())
+}
+
+// unresolvedFrom reports whether a row at a learning rate ≥ eta has an
+// unresolved first-order law.
+func unresolvedFrom(rows []sgd.SweepRow, eta float64) bool {
+	for _, r := range rows {
+		if r.LearningRate >= eta && !r.FirstOrderResolved {
+			return true
+		}
+	}
+	return false
 }
 
 // partingRate returns the smallest swept learning rate from which the

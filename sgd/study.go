@@ -213,23 +213,41 @@ type Comparison struct {
 	Allowance float64
 	// Escaped is the fraction of positions outside the box (or diverged).
 	Escaped float64
+	// FirstOrderNegative is the negative mass of the first-order law p1 on
+	// the compared bins, sum max(−p1, 0) V. p1 = p + eta δp is an
+	// expansion, not a density; where its negative mass exceeds L1Ratio
+	// noise floors, no histogram can come within the check's tolerance of
+	// it (L1(SGD, p1) ≥ its negative mass): p1 is not resolved on this grid
+	// (FirstOrderResolved), and a large L1 against it says nothing about
+	// SGD.
+	FirstOrderNegative float64
 	// Passed: FP.L1 ≤ L1Ratio × FP.L1Floor, or the first-order law p1 is
 	// within L1Ratio floors of the chains and FP.L1 ≤ L1Ratio × FP.L1Floor +
 	// Allowance (the allowance is a bound only when p1 is itself confirmed).
 	Passed bool
 }
 
+// FirstOrderResolved reports whether the first-order law's negative mass
+// is within L1Ratio noise floors (see FirstOrderNegative).
+func (c *Comparison) FirstOrderResolved() bool {
+	return c.FirstOrderNegative <= L1Ratio*c.Corrected.L1Floor
+}
+
 // Regime classifies a comparison: "SDE" when the first-order SDE's density
 // is within L1Ratio noise floors of the chains, "O(eta)" when only SGD's law
-// to first order in eta is, and "parted" when neither is: the O(eta²)
-// terms show, and the diffusion approximation has broken down at this
-// number of chains.
+// to first order in eta is, "parted" when neither is and the first-order
+// law is resolved (the O(eta²) terms show, and the diffusion approximation
+// has broken down at this number of chains), and "unresolved" when neither
+// is and the first-order law is not resolved on the grid, so that the
+// check cannot tell whether the O(eta) terms would explain the difference.
 func (c *Comparison) Regime() string {
 	switch {
 	case c.FP.L1 <= L1Ratio*c.FP.L1Floor:
 		return "SDE"
 	case c.Corrected.L1 <= L1Ratio*c.Corrected.L1Floor:
 		return "O(eta)"
+	case !c.FirstOrderResolved():
+		return "unresolved"
 	}
 	return "parted"
 }
@@ -342,6 +360,7 @@ func (st *Setup) runChains(ctx context.Context, ls *Landscape, sd *Study) error 
 		cmp.Corrected = validation.Compare(g, pc, snap, nil)
 		for l := range p {
 			cmp.Allowance += math.Abs(pc[l]-p[l]) * g.Volume(l)
+			cmp.FirstOrderNegative += max(-pc[l], 0) * g.Volume(l)
 		}
 		// The allowance bounds the bias only where SGD's first-order law is
 		// itself within the noise of the chains (triangle inequality).
@@ -422,8 +441,10 @@ type SweepRow struct {
 	ChiSquareP, ChiSquarePCorrected                  float64
 	Escaped                                          float64
 	Passed                                           bool
-	// Regime of the last comparison (Comparison.Regime).
-	Regime string
+	// Regime of the last comparison (Comparison.Regime), and whether its
+	// first-order law is resolved (Comparison.FirstOrderResolved).
+	Regime             string
+	FirstOrderResolved bool
 	// Tail indices (1D quadratic losses; NaN otherwise).
 	AlphaFP, AlphaKesten, AlphaFPU, AlphaSGD, AlphaSGDErr float64
 	// Regions: probability near the Check points (FP, SGD).
@@ -473,6 +494,7 @@ func (sd *Study) Row() SweepRow {
 		r.ChiSquareP, r.ChiSquarePCorrected = c.FP.ChiSquarePValue, c.Corrected.ChiSquarePValue
 		r.Escaped = c.Escaped
 		r.Regime = c.Regime()
+		r.FirstOrderResolved = c.FirstOrderResolved()
 	}
 	if t := sd.Tail; t != nil {
 		r.AlphaFP, r.AlphaKesten, r.AlphaFPU, r.AlphaSGD, r.AlphaSGDErr = t.AlphaFP, t.AlphaKesten, t.AlphaFPU, t.AlphaSGD, t.AlphaSGDErr

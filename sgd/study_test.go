@@ -221,3 +221,29 @@ func TestStudySmallEta(t *testing.T) {
 		t.Errorf("the first-order SDE's O(eta) error should show at 1e5 records: L1/floor %.3g", cm.FP.Ratio())
 	}
 }
+
+// The regimes of a comparison, on floors of 0.01: the first-order law's
+// negative mass decides between "parted" and "unresolved" when neither
+// density is within the tolerance.
+func TestRegime(t *testing.T) {
+	cmp := func(l1, l1c, neg float64) sgd.Comparison {
+		return sgd.Comparison{
+			FP:                 validation.Comparison{L1: l1, L1Floor: 0.01},
+			Corrected:          validation.Comparison{L1: l1c, L1Floor: 0.01},
+			FirstOrderNegative: neg,
+		}
+	}
+	for _, c := range []struct {
+		c    sgd.Comparison
+		want string
+	}{
+		{cmp(0.012, 0.5, 0.3), "SDE"},          // FP within 1.5 floors
+		{cmp(0.05, 0.014, 0.001), "O(eta)"},    // only p1 within
+		{cmp(0.05, 0.05, 0.015), "parted"},     // p1 resolved (negative mass ≤ 1.5 floors)
+		{cmp(0.05, 0.05, 0.016), "unresolved"}, // p1 more negative than the tolerance
+	} {
+		if got := c.c.Regime(); got != c.want {
+			t.Errorf("L1 %v, %v, negative mass %v: regime %q, want %q", c.c.FP.L1, c.c.Corrected.L1, c.c.FirstOrderNegative, got, c.want)
+		}
+	}
+}
