@@ -186,9 +186,8 @@ func p3(c Case) (Result, error) {
 	if err != nil {
 		return r, err
 	}
-	// The stepper works on the CSR matrix, which the operator lays out when
-	// first asked: part of the assembly.
-	op.Matrix()
+	// The stepper builds its matrices from the operator's connections (no
+	// CSR matrix of L is laid out; solvers/axis_system.go).
 	r.Assembly = time.Since(t0).Seconds()
 	p := make([]float64, g.Len())
 	x := make([]float64, 2)

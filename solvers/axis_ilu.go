@@ -146,6 +146,18 @@ func (p *AxisILU0) Factor(a *sparse.CSR) error {
 	if offs == nil {
 		return fmt.Errorf("solvers: AxisILU0: more than %d diagonals", MaxStencilOffsets)
 	}
+	raw := a.RawMatrix()
+	return p.factor(offs, raw.I, func() { p.load(raw) })
+}
+
+// factorDIA is Factor for a matrix in diagonal storage.
+func (p *AxisILU0) factorDIA(m *diaMatrix) error {
+	return p.factor(m.offs, m.n, func() { p.loadDIA(m) })
+}
+
+// factor computes the factors of the n×n matrix with diagonals offs that
+// load copies into lo, hi and negE.
+func (p *AxisILU0) factor(offs []int, n int, load func()) error {
 	if _, ok := slices.BinarySearch(offs, 0); !ok {
 		return errors.New("solvers: AxisILU0: no main diagonal")
 	}
@@ -153,15 +165,14 @@ func (p *AxisILU0) Factor(a *sparse.CSR) error {
 	if strides == nil {
 		return fmt.Errorf("solvers: AxisILU0: diagonals %v are not those of an axis-only stencil", offs)
 	}
-	raw := a.RawMatrix()
-	n, d := raw.I, len(strides)
+	d := len(strides)
 	p.n, p.strides = n, strides
 	for _, v := range []*[]float64{&p.piv, &p.inv, &p.negE, &p.w} {
 		*v = resize(*v, n)
 	}
 	p.lo = resizeRows(p.lo, d, n)
 	p.hi = resizeRows(p.hi, d, n)
-	p.load(raw)
+	load()
 	p.setSplit()
 	p.ringLen = 0
 	if p.width > 0 {
@@ -179,7 +190,7 @@ func (p *AxisILU0) Factor(a *sparse.CSR) error {
 			return nil
 		}
 		// A pivot came out non-positive: plain ILU(0) after all.
-		p.load(raw)
+		load()
 		p.modified = false
 	}
 	if err := p.pivots(); err != nil {
@@ -187,6 +198,26 @@ func (p *AxisILU0) Factor(a *sparse.CSR) error {
 	}
 	p.interleave()
 	return nil
+}
+
+// loadDIA copies m into the diagonals lo and hi and its main diagonal into
+// negE.
+func (p *AxisILU0) loadDIA(m *diaMatrix) {
+	K := len(m.offs)
+	for t, o := range m.offs {
+		var dst []float64
+		switch {
+		case o == 0:
+			dst = p.negE
+		case o < 0:
+			dst = p.lo[slices.Index(p.strides, -o)]
+		default:
+			dst = p.hi[slices.Index(p.strides, o)]
+		}
+		for i := range dst {
+			dst[i] = m.v[i*K+t]
+		}
+	}
 }
 
 // load copies a into the diagonals lo and hi and its main diagonal into

@@ -147,6 +147,10 @@ type Stepper struct {
 	solver LinearSolver
 	u      []float64 // L^T V, for the discrete mass balance
 
+	// axis: A = c I − gamma L is kept in diagonal storage (dia) and
+	// factored by AxisILU0, without CSR matrices (axis_system.go).
+	axis bool
+	dia  diaMatrix
 	// cached coefficients of the factored matrix A = c I − gamma L
 	fc, fg   float64
 	factored bool
@@ -193,10 +197,15 @@ func NewStepper(op *operators.Operator, s *StepSettings) (*Stepper, error) {
 		st.set.Linear.Preconditioner = ILU0
 	}
 	n := op.Grid().Len()
-	raw := op.Matrix().RawMatrix()
-	st.adata = make([]float64, len(raw.Data))
-	st.a = sparse.NewCSR(n, n, raw.Indptr, raw.Ind, st.adata)
-	st.u = make([]float64, n)
+	switch st.set.Linear.Method {
+	case Auto, BiCGSTAB, GMRES:
+		// ILU(0) of an axis-only stencil is AxisILU0: factor it straight
+		// from the operator's connections (axis_system.go).
+		st.axis = st.set.Linear.Preconditioner == ILU0 && axisOnly(op)
+	}
+	if !st.axis {
+		st.newCSR()
+	}
 	st.pnew = make([]float64, n)
 	// Only the workspaces the method needs (fresh memory is not free).
 	if st.set.Method != BackwardEuler {
@@ -220,7 +229,7 @@ func (st *Stepper) Result() RunResult { return st.res }
 // initial state is output 0. On return p holds the density at the time
 // reached. Run starts afresh: it is RunFrom with an empty History.
 func (st *Stepper) Run(p []float64, t0 float64, times []float64, obs ...Observer) (RunResult, error) {
-	return st.RunFrom(p, t0, &History{}, times, obs...)
+	return st.runFrom(p, t0, &History{}, false, times, obs...)
 }
 
 // History is what a Stepper carries from one step to the next besides the
@@ -259,6 +268,12 @@ type History struct {
 // does not have the length of p; it returns an error if a past step is not
 // positive and finite or h.Dt is negative or not finite.
 func (st *Stepper) RunFrom(p []float64, t0 float64, h *History, times []float64, obs ...Observer) (RunResult, error) {
+	return st.runFrom(p, t0, h, true, times, obs...)
+}
+
+// runFrom is RunFrom; without keep, h receives no copy of the past
+// densities (Run's caller never sees them).
+func (st *Stepper) runFrom(p []float64, t0 float64, h *History, keep bool, times []float64, obs ...Observer) (RunResult, error) {
 	start := time.Now()
 	n := st.op.Grid().Len()
 	if len(p) != n {
@@ -321,6 +336,9 @@ func (st *Stepper) RunFrom(p []float64, t0 float64, h *History, times []float64,
 	defer func() {
 		h.Steps = step
 		h.N = min(st.nhist, 2)
+		if !keep {
+			h.N = 0
+		}
 		for k := 0; k < h.N; k++ {
 			if len(h.Past[k]) != n {
 				h.Past[k] = make([]float64, n)
@@ -647,12 +665,37 @@ func (st *Stepper) assemble(t float64) error {
 	st.factored = false
 	st.uValid = false
 	if rebuilt {
-		n := st.op.Grid().Len()
-		raw := st.op.Matrix().RawMatrix()
-		st.adata = make([]float64, len(raw.Data))
-		st.a = sparse.NewCSR(n, n, raw.Indptr, raw.Ind, st.adata)
+		st.newCSR()
 		st.solver = nil
 	}
+	return nil
+}
+
+// newCSR lays out A = c I − gamma L in CSR storage, on L's pattern.
+func (st *Stepper) newCSR() {
+	n := st.op.Grid().Len()
+	raw := st.op.Matrix().RawMatrix()
+	st.adata = make([]float64, len(raw.Data))
+	st.a = sparse.NewCSR(n, n, raw.Indptr, raw.Ind, st.adata)
+	if st.u == nil {
+		st.u = make([]float64, n) // L^T V (solve)
+	}
+}
+
+// factorAxis factors A = c I − gamma L of an axis-only operator in
+// diagonal storage (axis_system.go).
+func (st *Stepper) factorAxis(c, gamma float64) error {
+	st.dia.setAxis(st.op, c, gamma)
+	k, _ := st.solver.(*Krylov)
+	if k == nil {
+		k = &Krylov{Settings: st.set.Linear, fallback: st.set.Linear.Method == Auto}
+	}
+	if err := k.factorDIA(&st.dia); err != nil {
+		return err
+	}
+	st.solver = k
+	st.res.Factorizations++
+	st.fc, st.fg, st.factored = c, gamma, true
 	return nil
 }
 
@@ -663,6 +706,16 @@ func (st *Stepper) solve(x, rhs []float64, t, c, gamma float64) error {
 		return err
 	}
 	if !st.factored || !near(c, st.fc) || !near(gamma, st.fg) {
+		if st.axis {
+			if err := st.factorAxis(c, gamma); err != nil {
+				// AxisILU0 refused the matrix (a zero pivot): the general
+				// path, whose ILU(0) may still manage.
+				st.axis, st.solver = false, nil
+				st.newCSR()
+			}
+		}
+	}
+	if !st.axis && (!st.factored || !near(c, st.fc) || !near(gamma, st.fg)) {
 		raw := st.op.Matrix().RawMatrix()
 		for k, v := range raw.Data {
 			st.adata[k] = -gamma * v
@@ -686,7 +739,7 @@ func (st *Stepper) solve(x, rhs []float64, t, c, gamma float64) error {
 		st.res.Factorizations++
 		st.fc, st.fg, st.factored = c, gamma, true
 	}
-	if !st.uValid {
+	if !st.uValid && !st.axis {
 		// u = L^T V: zero for a conservative operator, minus the outflow
 		// rates through absorbing sides otherwise.
 		raw := st.op.Matrix().RawMatrix()
@@ -724,9 +777,17 @@ func (st *Stepper) solve(x, rhs []float64, t, c, gamma float64) error {
 	// is reused for a step shortened by round-off).
 	vol := st.op.Volumes()
 	num, den := 0.0, 0.0
-	for i := range x {
-		num += vol[i] * rhs[i]
-		den += (c*vol[i] - gamma*st.u[i]) * x[i]
+	if st.axis {
+		// No absorbing sides: u = L^T V = 0, exactly.
+		for i := range x {
+			num += vol[i] * rhs[i]
+			den += c * vol[i] * x[i]
+		}
+	} else {
+		for i := range x {
+			num += vol[i] * rhs[i]
+			den += (c*vol[i] - gamma*st.u[i]) * x[i]
+		}
 	}
 	if den > 0 && num > 0 {
 		f := num / den
