@@ -181,7 +181,9 @@ func runTransient(e *env, path string, rf runFlags) error {
 	scheme := fmt.Sprintf("finite volume, %v fluxes; %v time stepping", op.Scheme(), p.Step.Method)
 	// The file appears at its path only at StartSWMR, complete enough for
 	// any reader (see data.NewWriter): a crash before leaves no file there.
-	w, err := data.NewWriter(r.out, g, data.WithHeader(header(e, s, p, scheme)), data.WithOverwrite())
+	// One snapshot per output time (data.WithSnapshots: no chunk index
+	// that grows while the file is written).
+	w, err := data.NewWriter(r.out, g, data.WithHeader(header(e, s, p, scheme)), data.WithOverwrite(), data.WithSnapshots(len(p.Times)))
 	if err != nil {
 		return badInput(err)
 	}

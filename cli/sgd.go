@@ -222,7 +222,11 @@ func writeSGD(e *env, out string, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Stud
 		Scheme:        scheme,
 		Extra:         map[string]any{"title": s.Title},
 	}
-	w, err := data.NewWriter(out, g, data.WithHeader(h), data.WithOverwrite(), data.WithKind(kind))
+	opts := []data.Option{data.WithHeader(h), data.WithOverwrite(), data.WithKind(kind)}
+	if !sol.Stationary {
+		opts = append(opts, data.WithSnapshots(len(sol.Densities)))
+	}
+	w, err := data.NewWriter(out, g, opts...)
 	if err != nil {
 		return badInput(err)
 	}
@@ -358,6 +362,7 @@ func writeSGD(e *env, out string, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Stud
 			"chi2_p":             func(r sgd.SweepRow) float64 { return r.ChiSquareP },
 			"chi2_p_corrected":   func(r sgd.SweepRow) float64 { return r.ChiSquarePCorrected },
 			"escaped":            func(r sgd.SweepRow) float64 { return r.Escaped },
+			"grid_ratio":         func(r sgd.SweepRow) float64 { return r.GridErrorRatio },
 			"passed":             func(r sgd.SweepRow) float64 { return b2f(r.Passed) },
 		}
 		if sd.Tail != nil {
@@ -420,6 +425,7 @@ func writeSGD(e *env, out string, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Stud
 			{"/sgd/check/chi2_pvalue_corrected", func(c sgd.Comparison) float64 { return c.Corrected.ChiSquarePValue }},
 			{"/sgd/check/escaped", func(c sgd.Comparison) float64 { return c.Escaped }},
 			{"/sgd/check/first_order_negative", func(c sgd.Comparison) float64 { return c.FirstOrderNegative }},
+			{"/sgd/check/grid_error", func(c sgd.Comparison) float64 { return c.GridError }},
 			{"/sgd/check/passed", func(c sgd.Comparison) float64 { return b2f(c.Passed) }},
 		}
 		for _, m := range ms {
@@ -626,7 +632,7 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 	if ch := sd.Chains; ch != nil {
 		rate := float64(ch.ChainSteps) / ch.Duration.Seconds()
 		fmt.Fprintf(w, "  chains      %d chains, %d steps, %.3g steps/s on %d threads, seed %d\n", ch.Chains, ch.Steps, rate, ch.Threads, st.Check.Seed)
-		fmt.Fprintf(w, "  check       %-10s %9s %10s %10s %9s %9s  %-10s %s\n", "t", "L1/floor", "first ord", "allowance", "chi² p", "escaped", "regime", "verdict")
+		fmt.Fprintf(w, "  check       %-10s %9s %10s %10s %9s %9s %9s  %-10s %s\n", "t", "L1/floor", "first ord", "allowance", "grid", "chi² p", "escaped", "regime", "verdict")
 		for _, cm := range sd.Comparisons {
 			v := "ok"
 			if !cm.Passed {
@@ -636,11 +642,16 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 			if sol.Stationary {
 				t = "stationary"
 			}
-			fmt.Fprintf(w, "              %-10s %9.3g %10.3g %10.3g %9.2g %9.2g  %-10s %s\n", t, cm.FP.Ratio(), cm.Corrected.Ratio(), cm.Allowance/cm.FP.L1Floor, cm.FP.ChiSquarePValue, cm.Escaped, cm.Regime(), v)
+			fmt.Fprintf(w, "              %-10s %9.3g %10.3g %10.3g %9.3g %9.2g %9.2g  %-10s %s\n", t, cm.FP.Ratio(), cm.Corrected.Ratio(), cm.Allowance/cm.FP.L1Floor, cm.GridError/cm.FP.L1Floor, cm.FP.ChiSquarePValue, cm.Escaped, cm.Regime(), v)
 		}
 		if n := len(sd.Comparisons); n > 0 {
 			cm := sd.Comparisons[n-1]
 			fmt.Fprintf(w, "              (last: L1 %.4g, noise floor %.4g, %d records in the box; verdict: L1 ≤ %.3g·floor + allowance)\n", cm.FP.L1, cm.FP.L1Floor, cm.FP.Particles, sgd.L1Ratio)
+			if sd.NoGridCheck != "" {
+				fmt.Fprintf(w, "              (grid: no estimate of the density's discretisation error: %s)\n", sd.NoGridCheck)
+			} else if !math.IsNaN(cm.GridError) {
+				fmt.Fprintf(w, "              (grid: L1 between this density and the one on half the cells per axis, in floors: its discretisation error, about)\n")
+			}
 		}
 	}
 	// The regions are taken at the last snapshot: say so when the
@@ -670,7 +681,7 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 	}
 	if len(rows) > 0 {
 		tail := sd.Tail != nil
-		hdr := fmt.Sprintf("  sweep       %-8s %9s %10s %10s %9s  %-10s", "eta", "L1/floor", "first ord", "allowance", "escaped", "regime")
+		hdr := fmt.Sprintf("  sweep       %-8s %9s %10s %10s %9s %9s  %-10s", "eta", "L1/floor", "first ord", "allowance", "grid", "escaped", "regime")
 		if tail {
 			hdr += fmt.Sprintf(" %8s %8s %8s %14s", "α FP", "α Kesten", "α FP(u)", "α SGD(u)")
 		}
@@ -679,7 +690,7 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 		}
 		fmt.Fprintln(w, hdr)
 		for _, r := range rows {
-			line := fmt.Sprintf("              %-8.4g %9.3g %10.3g %10.3g %9.2g  %-10s", r.LearningRate, r.Ratio, r.RatioCorrected, r.AllowanceRatio, r.Escaped, r.Regime)
+			line := fmt.Sprintf("              %-8.4g %9.3g %10.3g %10.3g %9.3g %9.2g  %-10s", r.LearningRate, r.Ratio, r.RatioCorrected, r.AllowanceRatio, r.GridErrorRatio, r.Escaped, r.Regime)
 			if tail {
 				line += fmt.Sprintf(" %8s %8s %8s %8s ± %-4.2g", fmtAlpha(r.AlphaFP), fmtAlpha(r.AlphaKesten), fmtAlpha(r.AlphaFPU), fmtAlpha(r.AlphaSGD), r.AlphaSGDErr)
 			}
@@ -692,6 +703,15 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 		corr := func(r sgd.SweepRow) float64 { return r.RatioCorrected }
 		if eta, ok := partingRate(rows, first); ok {
 			fmt.Fprintf(w, "              the first-order SDE parts from SGD at eta = %g (L1 above %.3g floors from there on)\n", eta, sgd.L1Ratio)
+			var grid []string
+			for _, r := range rows {
+				if r.Regime == "grid" {
+					grid = append(grid, strconv.FormatFloat(r.LearningRate, 'g', 4, 64))
+				}
+			}
+			if len(grid) > 0 {
+				fmt.Fprintf(w, "              — but at eta = %s the distance is within the density's discretisation error: refine the grid before reading it as SGD parting\n", strings.Join(grid, ", "))
+			}
 		} else {
 			fmt.Fprintf(w, "              the first-order SDE holds at every swept eta\n")
 		}

@@ -193,8 +193,12 @@ static int fk_exists(hid_t loc, const char *path) {
 
 static hid_t fk_oopen(hid_t loc, const char *path) { FK_ENTER(); return H5Oopen(loc, path, H5P_DEFAULT); }
 
+// With early, all chunks are allocated at creation (a dataset of fixed
+// maximum shape then has a fixed-array chunk index, or none when
+// unfiltered, that later writes only update in place); fill values are
+// then written at creation only for fillnan == 2.
 static hid_t fk_dcreate(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                        const hsize_t *maxdims, const hsize_t *chunk, int deflate, int shuffle, int fillnan) {
+                        const hsize_t *maxdims, const hsize_t *chunk, int deflate, int shuffle, int fillnan, int early) {
 	FK_ENTER();
 	hid_t space = -1, dcpl = -1, lcpl = -1, d = -1;
 	if (rank == 0) {
@@ -212,6 +216,10 @@ static hid_t fk_dcreate(hid_t loc, const char *name, int rank, const hsize_t *di
 	if (fillnan) {
 		double nan = NAN;
 		if (H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan) < 0) goto done;
+	}
+	if (early) {
+		if (H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0) goto done;
+		if (fillnan != 2 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0) goto done;
 	}
 	if ((lcpl = H5Pcreate(H5P_LINK_CREATE)) < 0) goto done;
 	if (H5Pset_create_intermediate_group(lcpl, 1) < 0) goto done;
@@ -889,6 +897,18 @@ func objClose(o hid) error {
 // dsCreate creates a float64 dataset. maxdims[k] < 0 means unlimited. A nil
 // chunk gives contiguous storage.
 func dsCreate(loc hid, path string, dims, maxdims, chunk []int, deflate int, shuffle, fillNaN bool) (hid, error) {
+	return dsCreateAlloc(loc, path, dims, maxdims, chunk, deflate, shuffle, fillNaN, allocIncremental)
+}
+
+// Space allocation of dsCreateAlloc.
+const (
+	allocIncremental = iota // as chunks are written (HDF5's default)
+	allocEarly              // all at creation, no fill values written
+	allocEarlyFilled        // all at creation, filled with the fill value
+)
+
+// dsCreateAlloc is dsCreate with the given space allocation.
+func dsCreateAlloc(loc hid, path string, dims, maxdims, chunk []int, deflate int, shuffle, fillNaN bool, alloc int) (hid, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	cp := C.CString(path)
@@ -916,7 +936,14 @@ func dsCreate(loc hid, path string, dims, maxdims, chunk []int, deflate int, shu
 	if fillNaN {
 		fn = 1
 	}
-	d := C.fk_dcreate(loc, cp, C.int(len(dims)), ptr(cd), ptr(cm), ptr(cc), C.int(deflate), sh, fn)
+	early := C.int(0)
+	if alloc != allocIncremental {
+		early = 1
+		if alloc == allocEarlyFilled && fillNaN {
+			fn = 2
+		}
+	}
+	d := C.fk_dcreate(loc, cp, C.int(len(dims)), ptr(cd), ptr(cm), ptr(cc), C.int(deflate), sh, fn, early)
 	return d, check(d)
 }
 

@@ -99,6 +99,10 @@ func Reopen(path string) (*Writer, error) {
 		dims:      map[string]*dimension{},
 		n:         len(f.times),
 	}
+	// A file made WithSnapshots keeps its count: /time's maximum length.
+	if _, ms, _, err := dsInfo(f.time); err == nil && len(ms) == 1 && ms[0] > 0 {
+		w.snapshots = ms[0]
+	}
 	// The writer takes over the file and the datasets of f.
 	d := g.Dim()
 	w.time = reopened(w, PathTime, f.time, nil)
@@ -165,14 +169,18 @@ func (w *Writer) reopenSeries() error {
 			return fmt.Errorf("open %s: %w", p, err)
 		}
 		shape, maxShape, class, err := dsInfo(id)
-		if err != nil || len(shape) == 0 || maxShape[0] != -1 || (class != classFloat && class != classInteger) {
+		if err != nil || len(shape) == 0 || (class != classFloat && class != classInteger) {
 			dsClose(id)
 			continue
 		}
-		s := &Series{w: w, path: p, id: id, row: prod(shape[1:]), n: shape[0], ext: cdims(nil, shape)}
-		if dimName(id, 0) == DimTime {
-			s.perSnapshot = true
+		// Appendable: an unlimited first dimension, or, in a file made
+		// WithSnapshots, a per-snapshot one of that maximum length.
+		perSnapshot := dimName(id, 0) == DimTime
+		if maxShape[0] != -1 && !(perSnapshot && w.snapshots > 0 && maxShape[0] == w.snapshots) {
+			dsClose(id)
+			continue
 		}
+		s := &Series{w: w, path: p, id: id, row: prod(shape[1:]), n: shape[0], ext: cdims(nil, shape), perSnapshot: perSnapshot}
 		w.series = append(w.series, s)
 	}
 	return nil
@@ -194,7 +202,8 @@ func (s *Series) truncate(n int) error {
 
 // Series returns the appendable dataset at path created by NewSeries or
 // NewGridSeries, or found by Reopen (which finds every dataset with an
-// unlimited first dimension, besides the five standard ones).
+// unlimited first dimension — or, in a file made WithSnapshots, a first
+// dimension time of that maximum length —, besides the five standard ones).
 func (w *Writer) Series(path string) (*Series, error) {
 	p, err := cleanPath(path)
 	if err != nil {

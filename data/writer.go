@@ -28,6 +28,7 @@ type config struct {
 	overwrite bool
 	deflate   int
 	kind      Kind
+	snapshots int
 }
 
 // WithHeader sets the descriptive root attributes.
@@ -44,6 +45,23 @@ func WithDeflate(level int) Option {
 		panic(fmt.Sprintf("data: deflate level %d out of range [0, 9]", level))
 	}
 	return func(c *config) { c.deflate = level }
+}
+
+// WithSnapshots declares that a transient file will hold at most n
+// snapshots (n > 0), as when the output times are known in advance. Every
+// per-snapshot dataset then has the maximum shape [n, …] instead of an
+// unlimited first dimension, and its storage is allocated when it is
+// created, before the file is published: appending a snapshot only
+// writes its rows and extends the datasets, and never restructures HDF5's
+// chunk index. (An index that grows — the extensible array of an
+// unlimited dimension — can be left unreadable by a writer killed while
+// it restructures, which HDF5 1.10's SWMR ordering does not prevent:
+// measured, TestKillAnywhere.) Appending more than n snapshots fails.
+func WithSnapshots(n int) Option {
+	if n <= 0 {
+		panic(fmt.Sprintf("data: WithSnapshots(%d): want a positive count", n))
+	}
+	return func(c *config) { c.snapshots = n }
 }
 
 // WithKind sets what the file holds: Transient (the default) or Steady.
@@ -71,6 +89,8 @@ type Writer struct {
 	kind    Kind
 	deflate int
 	file    hid
+	// snapshots is the most the file holds (WithSnapshots; 0: unlimited).
+	snapshots int
 
 	overwrite bool     // publish may replace an existing file
 	published bool     // the file is at path
@@ -146,6 +166,7 @@ func NewWriter(path string, g *grid.Grid, opts ...Option) (*Writer, error) {
 		g:         g,
 		kind:      c.kind,
 		deflate:   c.deflate,
+		snapshots: c.snapshots,
 		file:      f,
 		overwrite: c.overwrite,
 		lock:      lock,
@@ -334,7 +355,9 @@ func (w *Writer) init(h Header) error {
 	}
 
 	// Time series. /time is created last: it is written last too.
-	id, err := dsCreate(w.file, PathTime, []int{0}, []int{-1}, seriesChunk(nil), 0, false, true)
+	// With a known count, /time is allocated and filled with NaN at
+	// creation: an entry not yet written reads NaN.
+	id, err := dsCreateAlloc(w.file, PathTime, []int{0}, []int{w.maxRows()}, seriesChunk(nil), 0, false, true, w.alloc(allocEarlyFilled))
 	if err != nil {
 		return fmt.Errorf("create %s: %w", PathTime, err)
 	}
@@ -413,6 +436,9 @@ func (w *Writer) Append(t float64, p []float64) error {
 	}
 	if w.broken != nil {
 		return w.errorf("Append after a write error (%v)", w.broken)
+	}
+	if w.snapshots > 0 && w.n >= w.snapshots {
+		return w.errorf("Append: snapshot %d (t=%g): the file was made for %d snapshots (WithSnapshots)", w.n, t, w.snapshots)
 	}
 	ComputeMoments(&w.mom, w.g, p)
 	w.scratch[0] = w.mom.Mass
@@ -694,7 +720,12 @@ func (w *Writer) newSeries(path string, row []int, dims []string, gridded bool) 
 	if err := w.checkDims(path, shape, dims); err != nil {
 		return nil, w.errorf("%v", err)
 	}
+	perSnapshot := len(dims) > 0 && dims[0] == DimTime
 	maxShape := append([]int{-1}, row...)
+	alloc := allocIncremental
+	if perSnapshot {
+		maxShape[0], alloc = w.maxRows(), w.alloc(allocEarly)
+	}
 	var chunk []int
 	deflate := 0
 	if gridded {
@@ -706,7 +737,7 @@ func (w *Writer) newSeries(path string, row []int, dims []string, gridded bool) 
 			deflate = w.deflate
 		}
 	}
-	id, err := dsCreate(w.file, path, shape, maxShape, chunk, deflate, false, true)
+	id, err := dsCreateAlloc(w.file, path, shape, maxShape, chunk, deflate, false, true, alloc)
 	if err != nil {
 		return nil, w.errorf("create %s: %v", path, err)
 	}
@@ -714,7 +745,7 @@ func (w *Writer) newSeries(path string, row []int, dims []string, gridded bool) 
 		dsClose(id)
 		return nil, w.errorf("%v", err)
 	}
-	s := &Series{w: w, path: path, id: id, row: prod(row), ext: cdims(nil, shape), perSnapshot: len(dims) > 0 && dims[0] == DimTime}
+	s := &Series{w: w, path: path, id: id, row: prod(row), ext: cdims(nil, shape), perSnapshot: perSnapshot}
 	w.series = append(w.series, s)
 	return s, nil
 }
@@ -737,10 +768,32 @@ func (s *Series) Append(v []float64) error {
 	if s.w.broken != nil {
 		return s.w.errorf("Series.Append after a write error (%v)", s.w.broken)
 	}
+	if m := s.w.snapshots; m > 0 && s.n >= m && s.perSnapshot {
+		// A misuse, not a failed write: the file stays usable.
+		return s.w.errorf("append row %d to %s: the file was made for %d snapshots (WithSnapshots)", s.n, s.path, m)
+	}
 	if err := s.append(s.n, v); err != nil {
 		return s.w.fail(s.w.errorf("append row %d to %s: %v", s.n, s.path, err))
 	}
 	return nil
+}
+
+// maxRows is the maximum length of the first dimension of per-snapshot
+// datasets (-1: unlimited).
+func (w *Writer) maxRows() int {
+	if w.snapshots > 0 {
+		return w.snapshots
+	}
+	return -1
+}
+
+// alloc returns the space allocation of per-snapshot datasets: early when
+// the number of snapshots is known.
+func (w *Writer) alloc(early int) int {
+	if w.snapshots > 0 {
+		return early
+	}
+	return allocIncremental
 }
 
 // append writes row i (extending the dataset to i+1 rows) and sets the

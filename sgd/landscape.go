@@ -29,6 +29,8 @@ type Landscape struct {
 	cols [][]float64 // data columns in the loss's order
 	d    int
 	nh   int // entries of a symmetric d×d matrix stored as a triangle
+	// threads of Evaluate (also for the grid check's landscape).
+	threads int
 
 	// Cell centres, indexed [component][cell].
 	value []float64   // mean loss
@@ -258,7 +260,7 @@ func Evaluate(g *grid.Grid, loss *Loss, data *Data, threads int) (*Landscape, er
 	if err != nil {
 		return nil, err
 	}
-	ls := &Landscape{g: g, loss: loss, data: data, cols: cols, d: d, nh: d * (d + 1) / 2}
+	ls := &Landscape{g: g, loss: loss, data: data, cols: cols, d: d, nh: d * (d + 1) / 2, threads: threads}
 	ls.tuples3, ls.tuples4 = sortedTuples(d, 3), sortedTuples(d, 4)
 	ls.pool.New = func() any { return ls.newWorkspace() }
 	n := g.Len()

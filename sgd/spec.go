@@ -32,6 +32,8 @@ type Setup struct {
 	Check CheckSettings
 	// SweepRates lists the learning rates of [sgd] sweep.
 	SweepRates []float64
+
+	available int64 // memory for the grid check's setup (FromSpec)
 }
 
 // CheckSettings configures the comparison with real SGD chains.
@@ -58,6 +60,8 @@ type CheckSettings struct {
 	// of each point (zero Radius: no such report).
 	Points [][]float64
 	Radius float64
+	// NoGridCheck skips Setup.GridCheck.
+	NoGridCheck bool
 }
 
 func (c *CheckSettings) defaults() {
@@ -128,7 +132,7 @@ func fromSpec(s *spec.Spec, given *Data, available int64) (*Setup, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Setup{Spec: s, Base: bp, Grid: bp.Grid, SweepRates: sg.Sweep}
+	st := &Setup{Spec: s, Base: bp, Grid: bp.Grid, SweepRates: sg.Sweep, available: available}
 
 	// Data.
 	switch {
@@ -190,6 +194,7 @@ func fromSpec(s *spec.Spec, given *Data, available int64) (*Setup, error) {
 	}
 	if c := sg.Check; c != nil {
 		st.Check = CheckSettings{Skip: c.Skip, Chains: c.Chains, Steps: c.Steps, Samples: c.Samples, Thin: c.Thin, Seed: c.Seed, Coarsen: c.Coarsen, TailQuantile: c.TailQuantile, Points: c.Points, Radius: c.Radius}
+		st.Check.NoGridCheck = c.GridCheck != nil && !*c.GridCheck
 	}
 	if st.Check.Seed == 0 {
 		st.Check.Seed = 1

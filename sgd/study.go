@@ -194,6 +194,9 @@ type Study struct {
 	Tail *TailReport
 	// Regions gives the probability near the Check points.
 	Regions []Region
+	// NoGridCheck says why there is no grid check ("" if there is one, or
+	// no check at all, or Check.NoGridCheck).
+	NoGridCheck string
 }
 
 // Comparison sets the Fokker–Planck densities against one histogram of SGD
@@ -213,6 +216,9 @@ type Comparison struct {
 	Allowance float64
 	// Escaped is the fraction of positions outside the box (or diverged).
 	Escaped float64
+	// GridError estimates the discretisation error of the density on the
+	// compared bins (Setup.GridCheck; NaN without it).
+	GridError float64
 	// FirstOrderNegative is the negative mass of the first-order law p1 on
 	// the compared bins, sum max(−p1, 0) V. p1 = p + eta δp is an
 	// expansion, not a density; where its negative mass exceeds L1Ratio
@@ -235,17 +241,21 @@ func (c *Comparison) FirstOrderResolved() bool {
 
 // Regime classifies a comparison: "SDE" when the first-order SDE's density
 // is within L1Ratio noise floors of the chains, "O(eta)" when only SGD's law
-// to first order in eta is, "parted" when neither is and the first-order
-// law is resolved (the O(eta²) terms show, and the diffusion approximation
-// has broken down at this number of chains), and "unresolved" when neither
-// is and the first-order law is not resolved on the grid, so that the
-// check cannot tell whether the O(eta) terms would explain the difference.
+// to first order in eta is; when neither is, "grid" if the distance is
+// within L1Ratio floors plus the density's estimated discretisation error
+// (GridError: the grid cannot tell; refine it), "unresolved" if the
+// first-order law is not resolved on the grid (the check cannot tell
+// whether the O(eta) terms would explain the difference), and "parted"
+// otherwise: the O(eta²) terms show, and the diffusion approximation has
+// broken down at this number of chains.
 func (c *Comparison) Regime() string {
 	switch {
 	case c.FP.L1 <= L1Ratio*c.FP.L1Floor:
 		return "SDE"
 	case c.Corrected.L1 <= L1Ratio*c.Corrected.L1Floor:
 		return "O(eta)"
+	case c.FP.L1 <= L1Ratio*c.FP.L1Floor+c.GridError:
+		return "grid"
 	case !c.FirstOrderResolved():
 		return "unresolved"
 	}
@@ -306,6 +316,15 @@ func (st *Setup) Run(ctx context.Context, ls *Landscape, c Config, skip bool) (*
 		if err := st.runChains(ctx, ls, sd); err != nil {
 			return nil, err
 		}
+		if !st.Check.NoGridCheck {
+			err := st.GridCheck(ctx, ls, sd)
+			switch {
+			case errors.Is(err, ErrNoGridCheck):
+				sd.NoGridCheck = strings.TrimPrefix(err.Error(), ErrNoGridCheck.Error()+": ")
+			case err != nil:
+				return nil, err
+			}
+		}
 	}
 	sd.regions(st, ls)
 	return sd, nil
@@ -355,7 +374,7 @@ func (st *Setup) runChains(ctx context.Context, ls *Landscape, sd *Study) error 
 		if h.InBox() == 0 {
 			return fmt.Errorf("sgd: every chain left the grid by step %d: widen the box", h.Step)
 		}
-		cmp := Comparison{T: st.Base.Start + snap.T, Step: h.Step, Escaped: h.EscapedFraction()}
+		cmp := Comparison{T: st.Base.Start + snap.T, Step: h.Step, Escaped: h.EscapedFraction(), GridError: math.NaN()}
 		cmp.FP = validation.Compare(g, p, snap, nil)
 		cmp.Corrected = validation.Compare(g, pc, snap, nil)
 		for l := range p {
@@ -440,7 +459,9 @@ type SweepRow struct {
 	L1, Floor, Ratio, RatioCorrected, AllowanceRatio float64
 	ChiSquareP, ChiSquarePCorrected                  float64
 	Escaped                                          float64
-	Passed                                           bool
+	// GridErrorRatio = GridError/Floor (NaN without a grid check).
+	GridErrorRatio float64
+	Passed         bool
 	// Regime of the last comparison (Comparison.Regime), and whether its
 	// first-order law is resolved (Comparison.FirstOrderResolved).
 	Regime             string
@@ -483,7 +504,7 @@ func (sd *Study) Row() SweepRow {
 	nan := math.NaN()
 	r.AlphaFP, r.AlphaKesten, r.AlphaFPU, r.AlphaSGD, r.AlphaSGDErr = nan, nan, nan, nan, nan
 	r.L1, r.Floor, r.Ratio, r.RatioCorrected, r.AllowanceRatio = nan, nan, nan, nan, nan
-	r.ChiSquareP, r.ChiSquarePCorrected, r.Escaped = nan, nan, nan
+	r.ChiSquareP, r.ChiSquarePCorrected, r.Escaped, r.GridErrorRatio = nan, nan, nan, nan
 	r.Passed = sd.Passed()
 	if n := len(sd.Comparisons); n > 0 {
 		c := sd.Comparisons[n-1]
@@ -493,6 +514,7 @@ func (sd *Study) Row() SweepRow {
 		r.AllowanceRatio = c.Allowance / c.FP.L1Floor
 		r.ChiSquareP, r.ChiSquarePCorrected = c.FP.ChiSquarePValue, c.Corrected.ChiSquarePValue
 		r.Escaped = c.Escaped
+		r.GridErrorRatio = c.GridError / c.FP.L1Floor
 		r.Regime = c.Regime()
 		r.FirstOrderResolved = c.FirstOrderResolved()
 	}

@@ -247,3 +247,58 @@ func TestRegime(t *testing.T) {
 		}
 	}
 }
+
+// The grid regime: a distance within the tolerance plus the density's
+// estimated discretisation error says nothing about SGD.
+func TestRegimeGrid(t *testing.T) {
+	c := sgd.Comparison{
+		FP:        validation.Comparison{L1: 0.05, L1Floor: 0.01},
+		Corrected: validation.Comparison{L1: 0.05, L1Floor: 0.01},
+		GridError: 0.036,
+	}
+	if got := c.Regime(); got != "grid" {
+		t.Errorf("L1 0.05, floor 0.01, grid error 0.036: regime %q, want grid", got)
+	}
+	c.GridError = 0.034
+	if got := c.Regime(); got != "parted" {
+		t.Errorf("L1 0.05, floor 0.01, grid error 0.034: regime %q, want parted", got)
+	}
+	c.GridError = math.NaN() // no grid check
+	if got := c.Regime(); got != "parted" {
+		t.Errorf("no grid check: regime %q, want parted", got)
+	}
+}
+
+// The grid check halves the grid; an odd number of cells or an odd
+// coarsening makes it decline, saying why.
+func TestGridCheckDeclines(t *testing.T) {
+	for _, c := range []struct{ edit, want string }{
+		{"cells = [40, 40]|cells = [40, 41]", `axis "b" has 41 cells`},
+		{"coarsen = 10|coarsen = 5", "coarsen = 5 is odd"},
+	} {
+		parts := strings.SplitN(c.edit, "|", 2)
+		st := exampleSetup(t, "sgd_product2d", func(s string) string {
+			s = strings.Replace(s, "cells = [200, 200]", "cells = [40, 40]", 1)
+			s = strings.Replace(s, parts[0], parts[1], 1)
+			s = strings.Replace(s, "end = 20.0", "end = 0.5", 1)
+			s = strings.Replace(s, "times = [0.0, 5.0, 10.0, 20.0]", "times = [0.0, 0.5]", 1)
+			return strings.Replace(s, "chains = 20000", "chains = 200", 1)
+		})
+		ls, err := sgd.Evaluate(st.Grid, st.Loss, st.Data, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sd, err := st.Run(context.Background(), ls, st.Config, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(sd.NoGridCheck, c.want) {
+			t.Errorf("%s: NoGridCheck %q, want it to say %q", c.edit, sd.NoGridCheck, c.want)
+		}
+		for _, cm := range sd.Comparisons {
+			if !math.IsNaN(cm.GridError) {
+				t.Errorf("%s: grid error %v without a grid check", c.edit, cm.GridError)
+			}
+		}
+	}
+}

@@ -80,6 +80,9 @@ type SGDCheck struct {
 	Radius float64     `toml:"radius"`
 	// Skip disables the check (fokker sgd --no-check does the same).
 	Skip bool `toml:"skip"`
+	// GridCheck, if false, skips the estimate of the density's
+	// discretisation error on the compared bins (default true).
+	GridCheck *bool `toml:"grid_check"`
 }
 
 // SamplingNames are the accepted values of sgd.sampling.
