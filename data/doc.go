@@ -34,9 +34,13 @@
 // After StartSWMR the file is in HDF5's single-writer/multiple-reader mode:
 // readers may open it while it is written (h5py: swmr=True; Open does this by
 // itself) and a crash of the writer leaves a file in which every appended
-// snapshot is readable. No dataset, attribute or dimension can be created
-// after StartSWMR. A file whose SWMR writer was killed can be made readable
-// by non-SWMR readers again with Recover.
+// snapshot is readable — when the file was made WithSnapshots: without a
+// known count the per-snapshot datasets have an unlimited first dimension,
+// whose chunk index HDF5 restructures as it grows, and a writer killed in
+// the middle of that can leave a dataset unreadable (HDF5 1.10.8; fokker run
+// and fokker sgd always give the count). No dataset, attribute or dimension
+// can be created after StartSWMR. A file whose SWMR writer was killed can be
+// made readable by non-SWMR readers again with Recover.
 //
 // # Crashes, full disks and resuming
 //

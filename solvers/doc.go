@@ -27,7 +27,12 @@
 // oscillations Crank–Nicolson keeps from rough data), at a fixed step or with
 // an adaptive step controlled by a local error estimate. Steps land exactly
 // on the requested output times. After each accepted step the observers are
-// called in order; an observer may stop the run.
+// called in order; an observer may stop the run. On a time-independent
+// axis-only operator without absorbing or periodic sides (2D and 3D), the
+// step matrix c I − gamma L is built in diagonal storage straight from the
+// operator's connections and factored by AxisILU0 (axis_system.go): no CSR
+// matrix is laid out, which on the benchmark P3 is a third less fresh
+// memory.
 //
 // # Stationary densities
 //
