@@ -701,17 +701,14 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 		}
 		first := func(r sgd.SweepRow) float64 { return r.Ratio }
 		corr := func(r sgd.SweepRow) float64 { return r.RatioCorrected }
+		caveat := func(eta float64) {
+			if g := gridLimited(rows, eta); g != "" {
+				fmt.Fprintf(w, "              — but at eta = %s the distance is within the density's discretisation error (column grid): refine the grid before reading it as SGD parting\n", g)
+			}
+		}
 		if eta, ok := partingRate(rows, first); ok {
 			fmt.Fprintf(w, "              the first-order SDE parts from SGD at eta = %g (L1 above %.3g floors from there on)\n", eta, sgd.L1Ratio)
-			var grid []string
-			for _, r := range rows {
-				if r.Regime == "grid" {
-					grid = append(grid, strconv.FormatFloat(r.LearningRate, 'g', 4, 64))
-				}
-			}
-			if len(grid) > 0 {
-				fmt.Fprintf(w, "              — but at eta = %s the distance is within the density's discretisation error: refine the grid before reading it as SGD parting\n", strings.Join(grid, ", "))
-			}
+			caveat(eta)
 		} else {
 			fmt.Fprintf(w, "              the first-order SDE holds at every swept eta\n")
 		}
@@ -720,10 +717,23 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 				fmt.Fprintf(w, "              SGD's law to first order in eta is not resolved on this grid at some eta ≥ %g: the check cannot say where it parts\n", eta)
 			} else {
 				fmt.Fprintf(w, "              SGD's law to first order in eta parts at eta = %g\n", eta)
+				caveat(eta)
 			}
 		}
 	}
 	fmt.Fprintf(w, "  output      %s, %s, %.2fs\n", out, strings.Join(figs, ", "), dur.Seconds())
+}
+
+// gridLimited lists the learning rates ≥ eta whose comparison is within the
+// density's estimated discretisation error (regime "grid").
+func gridLimited(rows []sgd.SweepRow, eta float64) string {
+	var g []string
+	for _, r := range rows {
+		if r.LearningRate >= eta && r.Regime == "grid" {
+			g = append(g, strconv.FormatFloat(r.LearningRate, 'g', 4, 64))
+		}
+	}
+	return strings.Join(g, ", ")
 }
 
 // unresolvedFrom reports whether a row at a learning rate ≥ eta has an
