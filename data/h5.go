@@ -193,12 +193,14 @@ static int fk_exists(hid_t loc, const char *path) {
 
 static hid_t fk_oopen(hid_t loc, const char *path) { FK_ENTER(); return H5Oopen(loc, path, H5P_DEFAULT); }
 
-// With early, all chunks are allocated at creation (a dataset of fixed
-// maximum shape then has a fixed-array chunk index, or none when
-// unfiltered, that later writes only update in place); fill values are
-// then written at creation only for fillnan == 2.
+// Space allocation of fk_dcreate (dsCreateAlloc). Early: all chunks are
+// allocated at creation (a dataset of fixed maximum shape then has a
+// fixed-array chunk index, or none when unfiltered, that later writes only
+// update in place), filled with the fill value only for FK_ALLOC_EARLY_FILLED.
+enum { FK_ALLOC_INCREMENTAL, FK_ALLOC_EARLY, FK_ALLOC_EARLY_FILLED };
+
 static hid_t fk_dcreate(hid_t loc, const char *name, int rank, const hsize_t *dims,
-                        const hsize_t *maxdims, const hsize_t *chunk, int deflate, int shuffle, int fillnan, int early) {
+                        const hsize_t *maxdims, const hsize_t *chunk, int deflate, int shuffle, int fillnan, int alloc) {
 	FK_ENTER();
 	hid_t space = -1, dcpl = -1, lcpl = -1, d = -1;
 	if (rank == 0) {
@@ -217,9 +219,9 @@ static hid_t fk_dcreate(hid_t loc, const char *name, int rank, const hsize_t *di
 		double nan = NAN;
 		if (H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &nan) < 0) goto done;
 	}
-	if (early) {
+	if (alloc != FK_ALLOC_INCREMENTAL) {
 		if (H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY) < 0) goto done;
-		if (fillnan != 2 && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0) goto done;
+		if (alloc == FK_ALLOC_EARLY && H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0) goto done;
 	}
 	if ((lcpl = H5Pcreate(H5P_LINK_CREATE)) < 0) goto done;
 	if (H5Pset_create_intermediate_group(lcpl, 1) < 0) goto done;
@@ -902,9 +904,9 @@ func dsCreate(loc hid, path string, dims, maxdims, chunk []int, deflate int, shu
 
 // Space allocation of dsCreateAlloc.
 const (
-	allocIncremental = iota // as chunks are written (HDF5's default)
-	allocEarly              // all at creation, no fill values written
-	allocEarlyFilled        // all at creation, filled with the fill value
+	allocIncremental = C.FK_ALLOC_INCREMENTAL  // as chunks are written (HDF5's default)
+	allocEarly       = C.FK_ALLOC_EARLY        // all at creation, no fill values written
+	allocEarlyFilled = C.FK_ALLOC_EARLY_FILLED // all at creation, filled with the fill value
 )
 
 // dsCreateAlloc is dsCreate with the given space allocation.
@@ -936,14 +938,7 @@ func dsCreateAlloc(loc hid, path string, dims, maxdims, chunk []int, deflate int
 	if fillNaN {
 		fn = 1
 	}
-	early := C.int(0)
-	if alloc != allocIncremental {
-		early = 1
-		if alloc == allocEarlyFilled && fillNaN {
-			fn = 2
-		}
-	}
-	d := C.fk_dcreate(loc, cp, C.int(len(dims)), ptr(cd), ptr(cm), ptr(cc), C.int(deflate), sh, fn, early)
+	d := C.fk_dcreate(loc, cp, C.int(len(dims)), ptr(cd), ptr(cm), ptr(cc), C.int(deflate), sh, fn, C.int(alloc))
 	return d, check(d)
 }
 

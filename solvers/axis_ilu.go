@@ -472,6 +472,18 @@ func (p *AxisILU0) half(h int) {
 // as a line takes.
 const pipeLines = 8
 
+// columns returns the columns [c0, c1) of half h of a grid line: [0, cut),
+// [cut, width), or the whole line for h = −1.
+func (p *AxisILU0) columns(h int) (c0, c1 int) {
+	switch h {
+	case 0:
+		return 0, p.cut
+	case 1:
+		return p.cut, p.width
+	}
+	return 0, p.width
+}
+
 // forward runs the forward sweep of op (opLower or opEisenstat) over the
 // columns of half h (all columns for h = −1), line by line, two lines at a
 // time where the kernels allow; the right half follows the left one, which
@@ -481,13 +493,8 @@ func (p *AxisILU0) forward(h, op int) {
 		p.upRows(op, 0, p.n, 0)
 		return
 	}
-	w, c0, c1 := p.width, 0, p.width
-	switch h {
-	case 0:
-		c1 = p.cut
-	case 1:
-		c0 = p.cut
-	}
+	w := p.width
+	c0, c1 := p.columns(h)
 	// The first lines hold rows with neighbours below row 0.
 	first := (p.reach() + w - 1) / w
 	done, told := int64(0), 0
@@ -540,13 +547,8 @@ func (p *AxisILU0) backward(h int, dst, src []float64) {
 		p.upperRows(dst, src, 0, p.n, 0)
 		return
 	}
-	w, c0, c1 := p.width, 0, p.width
-	switch h {
-	case 0:
-		c1 = p.cut
-	case 1:
-		c0 = p.cut
-	}
+	w := p.width
+	c0, c1 := p.columns(h)
 	// The last lines hold rows with neighbours beyond row n − 1.
 	edge := p.lines - (p.reach()+w-1)/w
 	done, told := int64(0), 0

@@ -682,40 +682,25 @@ func (st *Stepper) newCSR() {
 	}
 }
 
-// factorAxis factors A = c I − gamma L of an axis-only operator in
-// diagonal storage (axis_system.go).
-func (st *Stepper) factorAxis(c, gamma float64) error {
-	st.dia.setAxis(st.op, c, gamma)
-	k, _ := st.solver.(*Krylov)
-	if k == nil {
-		k = &Krylov{Settings: st.set.Linear, fallback: st.set.Linear.Method == Auto}
-	}
-	if err := k.factorDIA(&st.dia); err != nil {
-		return err
-	}
-	st.solver = k
-	st.res.Factorizations++
-	st.fc, st.fg, st.factored = c, gamma, true
-	return nil
-}
-
-// solve solves (c I − gamma L(t)) x = rhs, refactoring only when c, gamma or
-// L changed, then restores the discrete mass balance V^T A x = V^T rhs.
-func (st *Stepper) solve(x, rhs []float64, t, c, gamma float64) error {
-	if err := st.assemble(t); err != nil {
-		return err
-	}
-	if !st.factored || !near(c, st.fc) || !near(gamma, st.fg) {
-		if st.axis {
-			if err := st.factorAxis(c, gamma); err != nil {
-				// AxisILU0 refused the matrix (a zero pivot): the general
-				// path, whose ILU(0) may still manage.
-				st.axis, st.solver = false, nil
-				st.newCSR()
-			}
+// factor factors A = c I − gamma L: on the axis route in diagonal storage
+// (axis_system.go), falling back to the CSR route if AxisILU0 refuses the
+// matrix (a zero pivot), whose ILU(0) may still manage; else in CSR storage
+// on L's pattern.
+func (st *Stepper) factor(c, gamma float64) error {
+	if st.axis {
+		st.dia.setAxis(st.op, c, gamma)
+		k, _ := st.solver.(*Krylov)
+		if k == nil {
+			k = &Krylov{Settings: st.set.Linear, fallback: st.set.Linear.Method == Auto}
+		}
+		if err := k.factorDIA(&st.dia); err == nil {
+			st.solver = k
+		} else {
+			st.axis, st.solver = false, nil
+			st.newCSR()
 		}
 	}
-	if !st.axis && (!st.factored || !near(c, st.fc) || !near(gamma, st.fg)) {
+	if !st.axis {
 		raw := st.op.Matrix().RawMatrix()
 		for k, v := range raw.Data {
 			st.adata[k] = -gamma * v
@@ -736,8 +721,22 @@ func (st *Stepper) solve(x, rhs []float64, t, c, gamma float64) error {
 		if err != nil {
 			return err
 		}
-		st.res.Factorizations++
-		st.fc, st.fg, st.factored = c, gamma, true
+	}
+	st.res.Factorizations++
+	st.fc, st.fg, st.factored = c, gamma, true
+	return nil
+}
+
+// solve solves (c I − gamma L(t)) x = rhs, refactoring only when c, gamma or
+// L changed, then restores the discrete mass balance V^T A x = V^T rhs.
+func (st *Stepper) solve(x, rhs []float64, t, c, gamma float64) error {
+	if err := st.assemble(t); err != nil {
+		return err
+	}
+	if !st.factored || !near(c, st.fc) || !near(gamma, st.fg) {
+		if err := st.factor(c, gamma); err != nil {
+			return err
+		}
 	}
 	if !st.uValid && !st.axis {
 		// u = L^T V: zero for a conservative operator, minus the outflow
