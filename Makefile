@@ -14,7 +14,7 @@ GO       ?= go
 DEB_PKGS := libhdf5-dev pkg-config python3-h5py python3-xarray python3-h5netcdf python3-scipy python3-numpy
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build demo test test-short fuzz bench clean
+.PHONY: all deps build demo test test-short fuzz bench sgd-reference clean
 
 all: build
 
@@ -75,5 +75,19 @@ fuzz: deps
 bench: build
 	$(BIN) bench
 
+# sgd-reference reproduces the small-eta agreement of the 2D SGD examples
+# with real SGD on grids fine enough for it (examples/reference/README.md;
+# about 20 minutes on 2 cores): each `fokker sgd` must pass its check, and
+# productsde prints the grid-free ensembles' distances beside each run.
+REF_OUT := reference-out
+sgd-reference: build
+	@mkdir -p $(REF_OUT)
+	@set -e; for s in examples/reference/*.toml; do \
+	  b=$$(basename $$s .toml); \
+	  echo "== $$s"; \
+	  $(BIN) sgd $$s -o $(REF_OUT)/$$b.h5; \
+	  $(GO) run ./examples/reference/productsde -spec $$s -fp $(REF_OUT)/$$b.h5; \
+	done
+
 clean:
-	rm -rf bin demo demo.h5 demo.png .deps.stamp
+	rm -rf bin demo demo.h5 demo.png .deps.stamp reference-out
