@@ -425,6 +425,7 @@ func writeSGD(e *env, out string, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Stud
 			{"/sgd/check/chi2_pvalue_corrected", func(c sgd.Comparison) float64 { return c.Corrected.ChiSquarePValue }},
 			{"/sgd/check/escaped", func(c sgd.Comparison) float64 { return c.Escaped }},
 			{"/sgd/check/first_order_negative", func(c sgd.Comparison) float64 { return c.FirstOrderNegative }},
+			{"/sgd/check/first_order_grid_error", func(c sgd.Comparison) float64 { return c.FirstOrderGridError }},
 			{"/sgd/check/grid_error", func(c sgd.Comparison) float64 { return c.GridError }},
 			{"/sgd/check/passed", func(c sgd.Comparison) float64 { return b2f(c.Passed) }},
 		}
@@ -669,7 +670,12 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 	}
 	if !resolved {
 		cm := sd.Comparisons[len(sd.Comparisons)-1]
-		fmt.Fprintf(w, "              (the first-order law has negative mass %.3g on the compared bins, %.3g noise floors: not resolved on this grid)\n", cm.FirstOrderNegative, cm.FirstOrderNegative/cm.Corrected.L1Floor)
+		fl := cm.Corrected.L1Floor
+		if cm.FirstOrderNegative > sgd.L1Ratio*fl {
+			fmt.Fprintf(w, "              (the first-order law has negative mass %.3g on the compared bins, %.3g noise floors: not resolved on this grid)\n", cm.FirstOrderNegative, cm.FirstOrderNegative/fl)
+		} else {
+			fmt.Fprintf(w, "              (the first-order law differs from the one on half the cells per axis by %.3g noise floors on the compared bins: not resolved on this grid)\n", cm.FirstOrderGridError/fl)
+		}
 	}
 	if tr := sd.Tail; tr != nil {
 		k := fmtAlpha(tr.AlphaKesten)

@@ -219,6 +219,12 @@ type Comparison struct {
 	// GridError estimates the discretisation error of the density on the
 	// compared bins (Setup.GridCheck; NaN without it).
 	GridError float64
+	// FirstOrderGridError is the same estimate for the first-order law p1
+	// (NaN without the grid check). Where it exceeds L1Ratio noise floors
+	// p1 moves by more than the check's tolerance when the grid is halved:
+	// it is not resolved (FirstOrderResolved), and neither its distance to
+	// the chains nor the allowance means anything.
+	FirstOrderGridError float64
 	// FirstOrderNegative is the negative mass of the first-order law p1 on
 	// the compared bins, sum max(−p1, 0) V. p1 = p + eta δp is an
 	// expansion, not a density; where its negative mass exceeds L1Ratio
@@ -228,20 +234,29 @@ type Comparison struct {
 	// SGD.
 	FirstOrderNegative float64
 	// Passed: FP.L1 ≤ L1Ratio × FP.L1Floor, or the first-order law p1 is
-	// within L1Ratio floors of the chains and FP.L1 ≤ L1Ratio × FP.L1Floor +
-	// Allowance (the allowance is a bound only when p1 is itself confirmed).
+	// resolved, within L1Ratio floors of the chains, and FP.L1 ≤ L1Ratio ×
+	// FP.L1Floor + Allowance (the allowance is a bound only when p1 is
+	// itself confirmed).
 	Passed bool
 }
 
 // FirstOrderResolved reports whether the first-order law's negative mass
-// is within L1Ratio noise floors (see FirstOrderNegative).
+// (FirstOrderNegative) and, with the grid check, its discretisation error
+// (FirstOrderGridError) are within L1Ratio noise floors.
 func (c *Comparison) FirstOrderResolved() bool {
-	return c.FirstOrderNegative <= L1Ratio*c.Corrected.L1Floor
+	tol := L1Ratio * c.Corrected.L1Floor
+	return c.FirstOrderNegative <= tol && !(c.FirstOrderGridError > tol)
+}
+
+// pass sets Passed from the distances (see Passed).
+func (c *Comparison) pass() {
+	c.Passed = c.FP.L1 <= L1Ratio*c.FP.L1Floor ||
+		(c.FirstOrderResolved() && c.Corrected.L1 <= L1Ratio*c.Corrected.L1Floor && c.FP.L1 <= L1Ratio*c.FP.L1Floor+c.Allowance)
 }
 
 // Regime classifies a comparison: "SDE" when the first-order SDE's density
 // is within L1Ratio noise floors of the chains, "O(eta)" when only SGD's law
-// to first order in eta is; when neither is, "grid" if the distance is
+// to first order in eta is (and it is resolved); when neither is, "grid" if the distance is
 // within L1Ratio floors plus the density's estimated discretisation error
 // (GridError: the grid cannot tell; refine it), "unresolved" if the
 // first-order law is not resolved on the grid (the check cannot tell
@@ -252,7 +267,7 @@ func (c *Comparison) Regime() string {
 	switch {
 	case c.FP.L1 <= L1Ratio*c.FP.L1Floor:
 		return "SDE"
-	case c.Corrected.L1 <= L1Ratio*c.Corrected.L1Floor:
+	case c.Corrected.L1 <= L1Ratio*c.Corrected.L1Floor && c.FirstOrderResolved():
 		return "O(eta)"
 	case c.FP.L1 <= L1Ratio*c.FP.L1Floor+c.GridError:
 		return "grid"
@@ -374,7 +389,7 @@ func (st *Setup) runChains(ctx context.Context, ls *Landscape, sd *Study) error 
 		if h.InBox() == 0 {
 			return fmt.Errorf("sgd: every chain left the grid by step %d: widen the box", h.Step)
 		}
-		cmp := Comparison{T: st.Base.Start + snap.T, Step: h.Step, Escaped: h.EscapedFraction(), GridError: math.NaN()}
+		cmp := Comparison{T: st.Base.Start + snap.T, Step: h.Step, Escaped: h.EscapedFraction(), GridError: math.NaN(), FirstOrderGridError: math.NaN()}
 		cmp.FP = validation.Compare(g, p, snap, nil)
 		cmp.Corrected = validation.Compare(g, pc, snap, nil)
 		for l := range p {
@@ -383,8 +398,7 @@ func (st *Setup) runChains(ctx context.Context, ls *Landscape, sd *Study) error 
 		}
 		// The allowance bounds the bias only where SGD's first-order law is
 		// itself within the noise of the chains (triangle inequality).
-		cmp.Passed = cmp.FP.L1 <= L1Ratio*cmp.FP.L1Floor ||
-			(cmp.Corrected.L1 <= L1Ratio*cmp.Corrected.L1Floor && cmp.FP.L1 <= L1Ratio*cmp.FP.L1Floor+cmp.Allowance)
+		cmp.pass()
 		sd.Comparisons = append(sd.Comparisons, cmp)
 	}
 	if tr := sd.Tail; tr != nil {

@@ -248,6 +248,33 @@ func TestRegime(t *testing.T) {
 	}
 }
 
+// A first-order law that moves by more than the tolerance when the grid is
+// halved is not resolved: no "O(eta)" regime from it, no allowance.
+func TestFirstOrderGridError(t *testing.T) {
+	c := sgd.Comparison{
+		FP:        validation.Comparison{L1: 0.05, L1Floor: 0.01},
+		Corrected: validation.Comparison{L1: 0.012, L1Floor: 0.01},
+		GridError: 0.001,
+	}
+	for _, x := range []struct {
+		e        float64
+		resolved bool
+		regime   string
+	}{
+		{math.NaN(), true, "O(eta)"}, // no grid check
+		{0.014, true, "O(eta)"},
+		{0.016, false, "unresolved"},
+	} {
+		c.FirstOrderGridError = x.e
+		if got := c.FirstOrderResolved(); got != x.resolved {
+			t.Errorf("first-order grid error %v: resolved %v, want %v", x.e, got, x.resolved)
+		}
+		if got := c.Regime(); got != x.regime {
+			t.Errorf("first-order grid error %v: regime %q, want %q", x.e, got, x.regime)
+		}
+	}
+}
+
 // The grid regime: a distance within the tolerance plus the density's
 // estimated discretisation error says nothing about SGD.
 func TestRegimeGrid(t *testing.T) {
