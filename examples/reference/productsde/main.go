@@ -178,18 +178,8 @@ func run(specPath, fpPath string, n, sub int, seed uint64) error {
 	}
 
 	nt := len(steps)
-	// hist[e][t][bin]; the last slot counts positions outside the box.
-	var hist [nEnsembles][][]float64
-	var region [nEnsembles][][]float64
 	pts := st.Check.Points
-	for e := range hist {
-		hist[e] = make([][]float64, nt)
-		region[e] = make([][]float64, nt)
-		for t := range hist[e] {
-			hist[e][t] = make([]float64, nb[0]*nb[1]+1)
-			region[e][t] = make([]float64, len(pts))
-		}
-	}
+	hist, region := newTally(nt, nb[0]*nb[1]+1, len(pts))
 	workers := runtime.GOMAXPROCS(0)
 	const chunk = 1000
 	var mu sync.Mutex
@@ -199,16 +189,7 @@ func run(specPath, fpPath string, n, sub int, seed uint64) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var h [nEnsembles][][]float64
-			var rg [nEnsembles][][]float64
-			for e := range h {
-				h[e] = make([][]float64, nt)
-				rg[e] = make([][]float64, nt)
-				for t := range h[e] {
-					h[e][t] = make([]float64, nb[0]*nb[1]+1)
-					rg[e][t] = make([]float64, len(pts))
-				}
-			}
+			h, rg := newTally(nt, nb[0]*nb[1]+1, len(pts))
 			ctr := make([]float64, 2)
 			for {
 				mu.Lock()
@@ -324,6 +305,22 @@ func run(specPath, fpPath string, n, sub int, seed uint64) error {
 		}
 	}
 	return nil
+}
+
+// tally holds per ensemble and snapshot one count per bin (the last slot
+// counts positions outside the box) or per region.
+type tally [nEnsembles][][]float64
+
+func newTally(nt, bins, regions int) (hist, region tally) {
+	for e := range hist {
+		hist[e] = make([][]float64, nt)
+		region[e] = make([][]float64, nt)
+		for t := range hist[e] {
+			hist[e][t] = make([]float64, bins)
+			region[e][t] = make([]float64, regions)
+		}
+	}
+	return hist, region
 }
 
 // newMoments checks that the spec is the product model and returns the
