@@ -12,12 +12,12 @@ import (
 // second, when stderr is a terminal or --progress is given, and never with
 // --quiet.
 type progress struct {
-	e          *env
-	start      time.Time
-	t0, end    float64
-	bar        *progressbar.ProgressBar
-	enabled    bool
-	lastUpdate time.Time
+	e       *env
+	start   time.Time
+	t0, end float64
+	bar     *progressbar.ProgressBar
+	enabled bool
+	name    string // the phase shown
 }
 
 const progressDelay = time.Second
@@ -33,29 +33,43 @@ func newProgress(e *env, end, t0 float64) *progress {
 }
 
 func (p *progress) update(t float64) {
+	p.phase("t", (t-p.t0)/(p.end-p.t0))
+}
+
+// phase shows the fraction frac of the named phase done (a pipeline of
+// phases, as `fokker sgd` runs: the bar restarts with each phase, and its
+// time estimate is the phase's).
+func (p *progress) phase(name string, frac float64) {
 	if !p.enabled {
 		return
 	}
-	now := time.Now()
 	if p.bar == nil {
-		if now.Sub(p.start) < progressDelay {
+		if time.Since(p.start) < progressDelay {
 			return
 		}
 		p.bar = progressbar.NewOptions(1000,
 			progressbar.OptionSetWriter(p.e.stderr),
-			progressbar.OptionSetDescription("t"),
+			progressbar.OptionSetDescription(name),
 			progressbar.OptionShowElapsedTimeOnFinish(),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 		)
+		p.name = name
 	}
-	frac := (t - p.t0) / (p.end - p.t0)
-	p.bar.Set(int(1000 * frac))
+	if name != p.name {
+		p.bar.Reset()
+		p.bar.Describe(name)
+		p.name = name
+	}
+	p.bar.Set(int(1000 * min(max(frac, 0), 1)))
 }
 
+// finish clears the bar; later updates show nothing.
 func (p *progress) finish() {
 	if p.bar != nil {
 		p.bar.Finish()
+		p.bar = nil
 	}
+	p.enabled = false
 }

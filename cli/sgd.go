@@ -103,7 +103,10 @@ func runSGD(e *env, path string, f sgdFlags, seedSet bool) error {
 		return badInput(fmt.Errorf("sgd: figure %q must end in .png", png))
 	}
 
-	ls, err := sgd.Evaluate(st.Grid, st.Loss, st.Data, e.threads)
+	pb := newProgress(e, 1, 0)
+	defer pb.finish()
+	st.Progress = pb.phase
+	ls, err := sgd.EvaluateProgress(st.Grid, st.Loss, st.Data, e.threads, func(f float64) { pb.phase("landscape", f) })
 	if err != nil {
 		var pe *sgd.PointError
 		if errors.As(err, &pe) {
@@ -124,6 +127,7 @@ func runSGD(e *env, path string, f sgdFlags, seedSet bool) error {
 			return sgdRunError(e, s, err)
 		}
 	}
+	pb.finish()
 	fields, err := ls.Fields(st.Config)
 	if err != nil {
 		return failed(err)

@@ -34,11 +34,13 @@ func scalar(t testing.TB, f *data.File, path string) float64 {
 // docs/sgd.md asserted.
 func TestSGDExamples(t *testing.T) {
 	dir := t.TempDir()
+	var lastStderr string
 	run := func(name string, wantCode int, extra ...string) (*data.File, string) {
 		spec := writeExample(t, dir, name)
 		out := filepath.Join(dir, name+".h5")
 		args := append([]string{"sgd", spec, "-o", out}, extra...)
 		code, stdout, stderr := fokker(t, args...)
+		lastStderr = stderr
 		if code != wantCode {
 			t.Fatalf("fokker %v: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", args, code, wantCode, stdout, stderr)
 		}
@@ -125,9 +127,15 @@ func TestSGDExamples(t *testing.T) {
 		// SDE lacks), the densities part by more than the noise floor and
 		// the grid's error, and the check fails honestly (exit 1);
 		// docs/sgd.md.
-		f, out := run("sgd_product2d", 1)
+		f, out := run("sgd_product2d", 1, "--progress")
 		if f.Kind() != data.Transient || len(f.Times()) != 4 {
 			t.Fatalf("kind %v, %d snapshots", f.Kind(), len(f.Times()))
+		}
+		// A run of seconds shows its phases on stderr (--progress).
+		for _, phase := range []string{"density", "first order", "grid check: density"} {
+			if !strings.Contains(lastStderr, phase) {
+				t.Errorf("progress on stderr lacks phase %q:\n%q", phase, lastStderr)
+			}
 		}
 		if v := dataset(t, f, "/particles/histogram"); len(v) != 4*200*200 {
 			t.Errorf("histogram has %d values", len(v))

@@ -42,7 +42,8 @@ func (st *Setup) GridCheck(ctx context.Context, ls *Landscape, sd *Study) error 
 	if err != nil {
 		return fmt.Errorf("sgd: grid check: %w", err)
 	}
-	hls, err := Evaluate(hs.Grid, hs.Loss, hs.Data, ls.threads)
+	hs.Progress = st.withPrefix("grid check: ").Progress
+	hls, err := EvaluateProgress(hs.Grid, hs.Loss, hs.Data, ls.threads, func(f float64) { hs.progress("landscape", f) })
 	if err != nil {
 		return fmt.Errorf("sgd: grid check: %w", err)
 	}

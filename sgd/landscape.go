@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fokkerplanck/fokker/grid"
 )
@@ -249,6 +250,13 @@ func sum(v []float64) float64 {
 // the gradient (and at the centres of the loss and the covariance), each
 // point a batch over the data rows.
 func Evaluate(g *grid.Grid, loss *Loss, data *Data, threads int) (*Landscape, error) {
+	return EvaluateProgress(g, loss, data, threads, nil)
+}
+
+// EvaluateProgress is Evaluate that reports the fraction of points done to
+// progress (if not nil) about five times a second, from the calling
+// goroutine.
+func EvaluateProgress(g *grid.Grid, loss *Loss, data *Data, threads int, progress func(frac float64)) (*Landscape, error) {
 	d := g.Dim()
 	if loss.Dim() != d {
 		return nil, fmt.Errorf("sgd: loss has %d parameters, grid has %d axes", loss.Dim(), d)
@@ -328,7 +336,24 @@ func Evaluate(g *grid.Grid, loss *Loss, data *Data, threads int) (*Landscape, er
 			}
 		}()
 	}
-	wg.Wait()
+	if progress == nil {
+		wg.Wait()
+	} else {
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		tick := time.NewTicker(200 * time.Millisecond)
+	wait:
+		for {
+			select {
+			case <-done:
+				break wait
+			case <-tick.C:
+				progress(min(float64(next.Load())/float64(total), 1))
+			}
+		}
+		tick.Stop()
+		progress(1)
+	}
 	if firstErr != nil {
 		return nil, firstErr
 	}

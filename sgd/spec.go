@@ -32,8 +32,29 @@ type Setup struct {
 	Check CheckSettings
 	// SweepRates lists the learning rates of [sgd] sweep.
 	SweepRates []float64
+	// Progress, if not nil, is told which phase of Run or Sweep is under
+	// way ("density", "first order", "chains", "grid check: …", prefixed
+	// "eta = …: " in a sweep) and the fraction of it done, in [0, 1]. It is
+	// called from the goroutine of Run or Sweep only.
+	Progress func(phase string, frac float64)
 
 	available int64 // memory for the grid check's setup (FromSpec)
+}
+
+// progress reports a phase to st.Progress, if set.
+func (st *Setup) progress(phase string, frac float64) {
+	if st.Progress != nil {
+		st.Progress(phase, frac)
+	}
+}
+
+// withPrefix returns a copy of st whose Progress prefixes its phases.
+func (st *Setup) withPrefix(prefix string) *Setup {
+	c := *st
+	if p := st.Progress; p != nil {
+		c.Progress = func(phase string, frac float64) { p(prefix+phase, frac) }
+	}
+	return &c
 }
 
 // CheckSettings configures the comparison with real SGD chains.

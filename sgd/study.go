@@ -61,7 +61,7 @@ func (st *Setup) Solve(ctx context.Context, ls *Landscape, c Config, correct boo
 	sol := &Solution{Config: c}
 	var err error
 	var op *operators.Operator
-	if sol.Densities, op, err = st.solve(ctx, ls, c, false, sol); err != nil {
+	if sol.Densities, op, err = st.solve(ctx, ls, c, false, sol, "density"); err != nil {
 		return nil, err
 	}
 	sol.Operator = op.Stats()
@@ -69,7 +69,7 @@ func (st *Setup) Solve(ctx context.Context, ls *Landscape, c Config, correct boo
 		mc := c
 		mc.Modified = true
 		var mop *operators.Operator
-		if sol.Corrected, mop, err = st.solve(ctx, ls, mc, true, nil); err != nil {
+		if sol.Corrected, mop, err = st.solve(ctx, ls, mc, true, nil, "first order"); err != nil {
 			return nil, err
 		}
 		sol.ModifiedOperator = mop.Stats()
@@ -79,8 +79,11 @@ func (st *Setup) Solve(ctx context.Context, ls *Landscape, c Config, correct boo
 }
 
 // solve computes the densities of c, plus the cumulant correction if
-// correct; sol (if not nil) receives the statistics.
-func (st *Setup) solve(ctx context.Context, ls *Landscape, c Config, correct bool, sol *Solution) ([][]float64, *operators.Operator, error) {
+// correct; sol (if not nil) receives the statistics. phase names it for
+// st.Progress.
+func (st *Setup) solve(ctx context.Context, ls *Landscape, c Config, correct bool, sol *Solution, phase string) ([][]float64, *operators.Operator, error) {
+	st.progress(phase, 0)
+	defer st.progress(phase, 1)
 	m, err := ls.Model(c)
 	if err != nil {
 		return nil, nil, err
@@ -133,10 +136,12 @@ func (st *Setup) solve(ctx context.Context, ls *Landscape, c Config, correct boo
 		dp = make([]float64, n)
 	}
 	var out [][]float64
+	t0, t1 := st.Base.Start, times[len(times)-1]
 	obs := solvers.ObserverFunc(func(s *solvers.State) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		st.progress(phase, (s.T-t0)/(t1-t0))
 		if cr != nil && s.Step > 0 {
 			if err := cr.step(dp, s.P, s.Dt); err != nil {
 				return err
@@ -368,7 +373,9 @@ func (st *Setup) runChains(ctx context.Context, ls *Landscape, sd *Study) error 
 			return err
 		}
 	}
+	st.progress("chains", 0)
 	res, err := ls.Simulate(ctx, sd.Config, cs)
+	st.progress("chains", 1)
 	if err != nil {
 		return err
 	}
@@ -502,7 +509,7 @@ func (st *Setup) Sweep(ctx context.Context, ls *Landscape, etas []float64) ([]Sw
 		f := st.Config.LearningRate / eta
 		st.Check.Steps = max(1, int(math.Round(float64(base.Steps)*f)))
 		st.Check.Thin = max(1, int(math.Round(float64(base.Thin)*f)))
-		sd, err := st.Run(ctx, ls, c, false)
+		sd, err := st.withPrefix(fmt.Sprintf("eta = %g: ", eta)).Run(ctx, ls, c, false)
 		if err != nil {
 			return rows, studies, fmt.Errorf("eta = %g: %w", eta, err)
 		}
