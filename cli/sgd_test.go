@@ -263,6 +263,7 @@ func TestSGDBadInput(t *testing.T) {
 		{"freeze length", `^batch_size = .*`, "batch_size = 2\nfreeze_diffusion_at = [1.0, 2.0]", `sgd.freeze_diffusion_at: has 2 entries, want one per axis \(1\)`},
 		{"model and sgd", `^\[sgd\.check\]`, "[model]\ndiffusion = \"1\"\n[sgd.check]", `give either \[model\] or \[sgd\], not both`},
 		{"sweep", `^batch_size = .*`, "batch_size = 2\nsweep = [0.1, -1]", `sgd.sweep: learning rates must be positive`},
+		{"point outside", `^chains = .*`, "chains = 500\npoints = [[1.0], [3.0]]\nradius = 0.5", `sgd.check.points: the region of radius 0.5 around point 1 \[3\] lies outside the grid`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

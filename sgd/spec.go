@@ -3,6 +3,7 @@ package sgd
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -216,6 +217,18 @@ func fromSpec(s *spec.Spec, given *Data, available int64) (*Setup, error) {
 	if c := sg.Check; c != nil {
 		st.Check = CheckSettings{Skip: c.Skip, Chains: c.Chains, Steps: c.Steps, Samples: c.Samples, Thin: c.Thin, Seed: c.Seed, Coarsen: c.Coarsen, TailQuantile: c.TailQuantile, Points: c.Points, Radius: c.Radius}
 		st.Check.NoGridCheck = c.GridCheck != nil && !*c.GridCheck
+		// A region that misses the grid holds no probability of either
+		// density or chains: a mistyped point, not a result.
+		for i, p := range c.Points {
+			d2 := 0.0
+			for k, v := range p {
+				lo, hi := st.Grid.Lower(k), st.Grid.Upper(k)
+				d2 += math.Pow(max(lo-v, v-hi, 0), 2)
+			}
+			if math.Sqrt(d2) >= c.Radius {
+				return nil, s.Errorf("sgd.check.points", "the region of radius %g around point %d %v lies outside the grid", c.Radius, i, p)
+			}
+		}
 	}
 	if st.Check.Seed == 0 {
 		st.Check.Seed = 1
