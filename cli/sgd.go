@@ -431,6 +431,12 @@ func writeSGD(e *env, out string, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Stud
 			{"/sgd/check/first_order_negative", func(c sgd.Comparison) float64 { return c.FirstOrderNegative }},
 			{"/sgd/check/first_order_grid_error", func(c sgd.Comparison) float64 { return c.FirstOrderGridError }},
 			{"/sgd/check/grid_error", func(c sgd.Comparison) float64 { return c.GridError }},
+			{"/sgd/check/l1_ratio_sde_ensemble", func(c sgd.Comparison) float64 {
+				if st.Check.SDEEnsemble == 0 {
+					return math.NaN()
+				}
+				return c.SDEEnsemble.Ratio()
+			}},
 			{"/sgd/check/passed", func(c sgd.Comparison) float64 { return b2f(c.Passed) }},
 		}
 		for _, m := range ms {
@@ -637,7 +643,14 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 	if ch := sd.Chains; ch != nil {
 		rate := float64(ch.ChainSteps) / ch.Duration.Seconds()
 		fmt.Fprintf(w, "  chains      %d chains, %d steps, %.3g steps/s on %d threads, seed %d\n", ch.Chains, ch.Steps, rate, ch.Threads, st.Check.Seed)
-		fmt.Fprintf(w, "  check       %-10s %9s %10s %10s %9s %9s %9s  %-10s %s\n", "t", "L1/floor", "first ord", "allowance", "grid", "chi² p", "escaped", "regime", "verdict")
+		ens := st.Check.SDEEnsemble > 0
+		col := func(name string) string {
+			if !ens {
+				return ""
+			}
+			return fmt.Sprintf(" %9s", name)
+		}
+		fmt.Fprintf(w, "  check       %-10s %9s %10s %10s %9s%s %9s %9s  %-10s %s\n", "t", "L1/floor", "first ord", "allowance", "grid", col("SDE ens"), "chi² p", "escaped", "regime", "verdict")
 		for _, cm := range sd.Comparisons {
 			v := "ok"
 			if !cm.Passed {
@@ -647,7 +660,7 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 			if sol.Stationary {
 				t = "stationary"
 			}
-			fmt.Fprintf(w, "              %-10s %9.3g %10.3g %10.3g %9.3g %9.2g %9.2g  %-10s %s\n", t, cm.FP.Ratio(), cm.Corrected.Ratio(), cm.Allowance/cm.FP.L1Floor, cm.GridError/cm.FP.L1Floor, cm.FP.ChiSquarePValue, cm.Escaped, cm.Regime(), v)
+			fmt.Fprintf(w, "              %-10s %9.3g %10.3g %10.3g %9.3g%s %9.2g %9.2g  %-10s %s\n", t, cm.FP.Ratio(), cm.Corrected.Ratio(), cm.Allowance/cm.FP.L1Floor, cm.GridError/cm.FP.L1Floor, col(strconv.FormatFloat(cm.SDEEnsemble.Ratio(), 'g', 3, 64)), cm.FP.ChiSquarePValue, cm.Escaped, cm.Regime(), v)
 		}
 		if n := len(sd.Comparisons); n > 0 {
 			cm := sd.Comparisons[n-1]
@@ -656,6 +669,9 @@ func reportSGD(w io.Writer, st *sgd.Setup, ls *sgd.Landscape, sd *sgd.Study, row
 				fmt.Fprintf(w, "              (grid: no estimate of the density's discretisation error: %s)\n", sd.NoGridCheck)
 			} else if !math.IsNaN(cm.GridError) {
 				fmt.Fprintf(w, "              (grid: L1 between this density and the one on half the cells per axis, in floors: its discretisation error, about)\n")
+			}
+			if ens {
+				fmt.Fprintf(w, "              (SDE ens: L1 between the chains and an Euler–Maruyama ensemble of the SDE itself, %d particles at steps of eta/%d, in floors; for one law about %.2g)\n", st.Check.SDEEnsemble, sgd.SDESubsteps, math.Sqrt(1+float64(st.Check.Chains)/float64(st.Check.SDEEnsemble)))
 			}
 		}
 	}

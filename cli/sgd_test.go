@@ -351,3 +351,43 @@ func TestSGDDataSources(t *testing.T) {
 }
 
 func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// [sgd.check] sde_ensemble adds the SDE-ensemble column to the report and
+// /sgd/check/l1_ratio_sde_ensemble to the file; without it the dataset is
+// NaN. (The ensemble's numbers: sgd TestSDEEnsembleOU; docs/sgd.md.)
+func TestSGDSDEEnsemble(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"with", 2000}, {"without", 0}} {
+		text := sgdSpec
+		if c.n > 0 {
+			text = edit(t, sgdSpec, `^chains = .*`, "chains = 500\nsde_ensemble = "+strconv.Itoa(c.n))
+		}
+		p := filepath.Join(dir, c.name+".toml")
+		os.WriteFile(p, []byte(text), 0o644)
+		out := filepath.Join(dir, c.name+".h5")
+		code, stdout, stderr := fokker(t, "sgd", p, "-o", out)
+		if code != 0 && code != 1 {
+			t.Fatalf("%s: exit %d\n%s\n%s", c.name, code, stdout, stderr)
+		}
+		v := scalar(t, openFile(t, out), "/sgd/check/l1_ratio_sde_ensemble")
+		switch {
+		case c.n > 0 && !(v > 0 && v < 100):
+			t.Errorf("with an ensemble: L1/floor %v", v)
+		case c.n == 0 && !math.IsNaN(v):
+			t.Errorf("without an ensemble: %v, want NaN", v)
+		}
+		if has := strings.Contains(stdout, "SDE ens"); has != (c.n > 0) {
+			t.Errorf("%s: report mentions the SDE ensemble: %v\n%s", c.name, has, stdout)
+		}
+	}
+	// Out of range: a spec error naming the key.
+	text := edit(t, sgdSpec, `^chains = .*`, "chains = 500\nsde_ensemble = -3")
+	p := filepath.Join(dir, "bad.toml")
+	os.WriteFile(p, []byte(text), 0o644)
+	if code, _, stderr := fokker(t, "sgd", p, "-o", filepath.Join(dir, "bad.h5")); code != 2 || !strings.Contains(stderr, "sgd.check.sde_ensemble: must be between 0 and") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+}

@@ -43,6 +43,11 @@ type ChainSettings struct {
 	Start []float64
 	// KeepPositions keeps every recorded position (ChainResult.Positions).
 	KeepPositions bool
+	// SDESubsteps, if positive, runs the first-order SDE instead of SGD:
+	// every SGD step of eta becomes SDESubsteps Euler–Maruyama steps of
+	// eta/SDESubsteps with the drift −∇L and the diffusion D of the model
+	// (see Simulate).
+	SDESubsteps int
 }
 
 // Histogram counts recorded chain positions on the grid.
@@ -99,6 +104,13 @@ type ChainResult struct {
 //
 // real minibatch noise taken at theta0, with the mean gradient ∇L(theta)
 // interpolated multilinearly between the cell centres (error O(h²)).
+//
+// With s.SDESubsteps > 0 the chains are instead an Euler–Maruyama ensemble
+// of the first-order SDE, d theta = −∇L dt + sqrt(2D) dW with D = (eta/2n) f
+// Σ (Σ at c.FreezeAt when frozen), its coefficients interpolated
+// multilinearly between the cell centres like the frozen chains' mean
+// gradient: a grid-free reference for the density but for that O(h²), and
+// for the step's weak error O(eta/SDESubsteps).
 //
 // Chains are split into chunks of s.ChunkSize, each with its own stream
 // rand.NewPCG(s.Seed, chunk) and advanced by one goroutine; histograms are
@@ -168,13 +180,17 @@ func (ls *Landscape) Simulate(ctx context.Context, c Config, s *ChainSettings) (
 			sim.cum[l] /= acc
 		}
 	}
+	if set.SDESubsteps < 0 {
+		return nil, fmt.Errorf("sgd: %d SDE substeps", set.SDESubsteps)
+	}
 	if c.FreezeAt != nil {
 		var ps pointStats
 		w := ls.newWorkspace()
-		if err := ls.stats(w, c.FreezeAt, wantGrad, &ps); err != nil {
+		if err := ls.stats(w, c.FreezeAt, wantGrad|wantCov, &ps); err != nil {
 			return nil, err
 		}
 		sim.grad0 = ps.grad
+		sim.cov0 = ps.cov
 	}
 	nh := 1
 	if !set.Pool {
@@ -248,6 +264,7 @@ type simulation struct {
 	eta   float64
 	cum   []float64 // cumulative initial cell probabilities
 	grad0 [maxDim]float64
+	cov0  [maxDim * (maxDim + 1) / 2]float64
 	res   *ChainResult
 }
 
@@ -387,6 +404,12 @@ func (w *chainWorker) runChunk(ctx context.Context, ci int) error {
 		if step&255 == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if set.SDESubsteps > 0 {
+			w.sdeStep(rng, C)
+			w.steps += int64(C)
+			step++
+			continue
+		}
 		// Batches: every chain draws its n rows, chain by chain.
 		if sim.c.Sampling == WithoutReplacement {
 			for c := 0; c < C; c++ {
@@ -449,7 +472,7 @@ func (w *chainWorker) runChunk(ctx context.Context, ci int) error {
 				for k := 0; k < d; k++ {
 					w.x[k] = theta[k][c]
 				}
-				ls.interpolateGradient(mean[:d], w.x)
+				ls.interpolate(mean[:d], ls.grad, w.x)
 				for k := 0; k < d; k++ {
 					theta[k][c] -= sim.eta * (mean[k] + w.gsum[k][c]/float64(n) - sim.grad0[k])
 				}
@@ -510,10 +533,95 @@ func (w *chainWorker) record(ci, first, C, rec int) {
 	}
 }
 
-// interpolateGradient writes the mean gradient at x, interpolated
-// multilinearly between the cell centres (extrapolated linearly beyond
-// the outer centres), into dst.
-func (ls *Landscape) interpolateGradient(dst, x []float64) {
+// sdeStep advances the chunk's C chains by one SGD step of eta as
+// sim.set.SDESubsteps Euler–Maruyama steps of the first-order SDE.
+func (w *chainWorker) sdeStep(rng *rand.PCG, C int) {
+	sim := w.sim
+	ls := sim.ls
+	d := ls.d
+	m := sim.set.SDESubsteps
+	h := sim.eta / float64(m)
+	// The step's noise has covariance 2 D h = (eta f/n) Σ h.
+	amp := math.Sqrt(sim.eta * sim.c.NoiseFactor(ls.data.Len()) / float64(sim.n) * h)
+	var mean [maxDim]float64
+	var cov [maxDim * (maxDim + 1) / 2]float64
+	var l [maxDim * maxDim]float64
+	var z [maxDim]float64
+	for s := 0; s < m; s++ {
+		for c := 0; c < C; c++ {
+			for k := 0; k < d; k++ {
+				w.x[k] = w.theta[k][c]
+			}
+			ls.interpolate(mean[:d], ls.grad, w.x)
+			if sim.c.FreezeAt != nil {
+				cov = sim.cov0
+			} else {
+				ls.interpolate(cov[:ls.nh], ls.cov, w.x)
+			}
+			psdFactor(l[:d*d], cov[:ls.nh], d)
+			for k := 0; k < d; k++ {
+				z[k] = normal(rng)
+			}
+			for i := 0; i < d; i++ {
+				v := 0.0
+				for k := 0; k <= i; k++ {
+					v += l[i*d+k] * z[k]
+				}
+				w.theta[i][c] += -h*mean[i] + amp*v
+			}
+		}
+	}
+}
+
+// psdFactor writes into l (d×d, row-major) a lower-triangular factor of
+// the positive semi-definite matrix stored as the triangle t (SymIndex),
+// l lᵀ = t: Cholesky, with pivots below 1e-12 of the trace (a rank-
+// deficient or, from interpolation, slightly indefinite matrix) set to
+// zero with their column.
+func psdFactor(l, t []float64, d int) {
+	tr := 0.0
+	for i := 0; i < d; i++ {
+		tr += math.Abs(t[SymIndex(d, i, i)])
+	}
+	clear(l)
+	for j := 0; j < d; j++ {
+		s := t[SymIndex(d, j, j)]
+		for k := 0; k < j; k++ {
+			s -= l[j*d+k] * l[j*d+k]
+		}
+		if s <= 1e-12*tr {
+			continue
+		}
+		ljj := math.Sqrt(s)
+		l[j*d+j] = ljj
+		for i := j + 1; i < d; i++ {
+			v := t[SymIndex(d, i, j)]
+			for k := 0; k < j; k++ {
+				v -= l[i*d+k] * l[j*d+k]
+			}
+			l[i*d+j] = v / ljj
+		}
+	}
+}
+
+// normal draws a standard normal variate from r (Marsaglia's polar
+// method; one of the pair is discarded, which keeps the stream's use per
+// draw simple).
+func normal(r *rand.PCG) float64 {
+	for {
+		u := 2*uniform01(r) - 1
+		v := 2*uniform01(r) - 1
+		s := u*u + v*v
+		if s > 0 && s < 1 {
+			return u * math.Sqrt(-2*math.Log(s)/s)
+		}
+	}
+}
+
+// interpolate writes the values of tables ([component][cell]) at x,
+// interpolated multilinearly between the cell centres (extrapolated
+// linearly beyond the outer centres), into dst.
+func (ls *Landscape) interpolate(dst []float64, tables [][]float64, x []float64) {
 	g := ls.g
 	d := ls.d
 	var i0 [maxDim]int
@@ -529,9 +637,7 @@ func (ls *Landscape) interpolateGradient(dst, x []float64) {
 		i0[k] = i
 		wt[k] = (x[k] - c[i]) / (c[i+1] - c[i])
 	}
-	for m := 0; m < d; m++ {
-		dst[m] = 0
-	}
+	clear(dst)
 	strides := g.Strides()
 	for corner := 0; corner < 1<<d; corner++ {
 		wgt := 1.0
@@ -553,8 +659,8 @@ func (ls *Landscape) interpolateGradient(dst, x []float64) {
 		if wgt == 0 {
 			continue
 		}
-		for m := 0; m < d; m++ {
-			dst[m] += wgt * ls.grad[m][l]
+		for m := range dst {
+			dst[m] += wgt * tables[m][l]
 		}
 	}
 }

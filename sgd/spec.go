@@ -84,7 +84,17 @@ type CheckSettings struct {
 	Radius float64
 	// NoGridCheck skips Setup.GridCheck.
 	NoGridCheck bool
+	// SDEEnsemble, if positive, runs an Euler–Maruyama ensemble of the
+	// first-order SDE of that many particles beside the chains
+	// (ChainSettings.SDESubsteps = SDESubsteps) and compares it with them
+	// (Comparison.SDEEnsemble).
+	SDEEnsemble int
 }
+
+// SDESubsteps is the number of Euler–Maruyama steps per SGD step of the
+// check's SDE ensemble: its weak error is then a tenth of the O(eta) one
+// the check looks for.
+const SDESubsteps = 10
 
 func (c *CheckSettings) defaults() {
 	if c.Chains == 0 {
@@ -217,6 +227,7 @@ func fromSpec(s *spec.Spec, given *Data, available int64) (*Setup, error) {
 	if c := sg.Check; c != nil {
 		st.Check = CheckSettings{Skip: c.Skip, Chains: c.Chains, Steps: c.Steps, Samples: c.Samples, Thin: c.Thin, Seed: c.Seed, Coarsen: c.Coarsen, TailQuantile: c.TailQuantile, Points: c.Points, Radius: c.Radius}
 		st.Check.NoGridCheck = c.GridCheck != nil && !*c.GridCheck
+		st.Check.SDEEnsemble = c.SDEEnsemble
 		// A region that misses the grid holds no probability of either
 		// density or chains: a mistyped point, not a result.
 		for i, p := range c.Points {

@@ -230,6 +230,12 @@ type Comparison struct {
 	// it is not resolved (FirstOrderResolved), and neither its distance to
 	// the chains nor the allowance means anything.
 	FirstOrderGridError float64
+	// SDEEnsemble compares the chains with an Euler–Maruyama ensemble of
+	// the first-order SDE (Check.SDEEnsemble particles; zero value
+	// without): the SDE against SGD without the grid's error, but with the
+	// ensemble's own noise, which raises the expected L1 of one law by a
+	// factor sqrt(1 + chains/particles) over the floor.
+	SDEEnsemble validation.Comparison
 	// FirstOrderNegative is the negative mass of the first-order law p1 on
 	// the compared bins, sum max(−p1, 0) V. p1 = p + eta δp is an
 	// expansion, not a density; where its negative mass exceeds L1Ratio
@@ -380,6 +386,17 @@ func (st *Setup) runChains(ctx context.Context, ls *Landscape, sd *Study) error 
 		return err
 	}
 	sd.Chains = res
+	var ens *ChainResult
+	if ck.SDEEnsemble > 0 {
+		es := *cs
+		es.Chains, es.SDESubsteps, es.KeepPositions = ck.SDEEnsemble, SDESubsteps, false
+		es.Seed = cs.Seed ^ 0x5de5de5de5de5de5 // its own streams
+		st.progress("SDE ensemble", 0)
+		if ens, err = ls.Simulate(ctx, sd.Config, &es); err != nil {
+			return err
+		}
+		st.progress("SDE ensemble", 1)
+	}
 	cg, err := newCoarse(ls.g, ck.Coarsen)
 	if err != nil {
 		return err
@@ -399,6 +416,17 @@ func (st *Setup) runChains(ctx context.Context, ls *Landscape, sd *Study) error 
 		cmp := Comparison{T: st.Base.Start + snap.T, Step: h.Step, Escaped: h.EscapedFraction(), GridError: math.NaN(), FirstOrderGridError: math.NaN()}
 		cmp.FP = validation.Compare(g, p, snap, nil)
 		cmp.Corrected = validation.Compare(g, pc, snap, nil)
+		if ens != nil {
+			eh := &ens.Histograms[i]
+			if eh.InBox() == 0 {
+				return fmt.Errorf("sgd: every particle of the SDE ensemble left the grid by step %d: widen the box", eh.Step)
+			}
+			pe := make([]float64, ls.g.Len())
+			for l, n := range eh.Counts {
+				pe[l] = float64(n) / (float64(eh.InBox()) * ls.g.Volume(l))
+			}
+			cmp.SDEEnsemble = validation.Compare(g, cg.density(pe), snap, nil)
+		}
 		for l := range p {
 			cmp.Allowance += math.Abs(pc[l]-p[l]) * g.Volume(l)
 			cmp.FirstOrderNegative += max(-pc[l], 0) * g.Volume(l)

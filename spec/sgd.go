@@ -83,6 +83,10 @@ type SGDCheck struct {
 	// GridCheck, if false, skips the estimate of the density's
 	// discretisation error on the compared bins (default true).
 	GridCheck *bool `toml:"grid_check"`
+	// SDEEnsemble, if positive, is the number of particles of an
+	// Euler–Maruyama ensemble of the first-order SDE compared with the
+	// chains beside the density (default 0: none).
+	SDEEnsemble int `toml:"sde_ensemble"`
 }
 
 // SamplingNames are the accepted values of sgd.sampling.
@@ -205,6 +209,8 @@ func (s *Spec) checkSGD(axes map[string]bool) error {
 			return s.Errorf("sgd.check.samples", "must be positive, got %d", c.Samples)
 		case c.Thin < 0:
 			return s.Errorf("sgd.check.thin", "must be positive, got %d", c.Thin)
+		case c.SDEEnsemble < 0 || c.SDEEnsemble > MaxSDEEnsemble:
+			return s.Errorf("sgd.check.sde_ensemble", "must be between 0 and %d particles, got %d", MaxSDEEnsemble, c.SDEEnsemble)
 		case c.Coarsen < 0:
 			return s.Errorf("sgd.check.coarsen", "must be positive, got %d", c.Coarsen)
 		case !finite(c.TailQuantile) || c.TailQuantile < 0 || c.TailQuantile >= 1:
@@ -227,6 +233,11 @@ func (s *Spec) checkSGD(axes map[string]bool) error {
 	}
 	return nil
 }
+
+// MaxSDEEnsemble bounds [sgd.check] sde_ensemble: 10⁷ particles keep a
+// run's memory and time within reason (its noise is then a few per cent of
+// a 20 000-chain floor).
+const MaxSDEEnsemble = 10_000_000
 
 func sortedNames[V any](m map[string]V) []string {
 	names := make([]string, 0, len(m))
