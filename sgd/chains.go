@@ -388,6 +388,7 @@ func (w *chainWorker) runChunk(ctx context.Context, ci int) error {
 		}
 	}
 	gbuf := w.gbuf[:C]
+	var nr *rand.Rand // normal variates of the SDE ensemble, from rng
 	rec := 0
 	step := 0
 	for rec < len(set.Record) {
@@ -405,7 +406,10 @@ func (w *chainWorker) runChunk(ctx context.Context, ci int) error {
 			return ctx.Err()
 		}
 		if set.SDESubsteps > 0 {
-			w.sdeStep(rng, C)
+			if nr == nil {
+				nr = rand.New(rng)
+			}
+			w.sdeStep(nr, C)
 			w.steps += int64(C)
 			step++
 			continue
@@ -472,7 +476,9 @@ func (w *chainWorker) runChunk(ctx context.Context, ci int) error {
 				for k := 0; k < d; k++ {
 					w.x[k] = theta[k][c]
 				}
-				ls.interpolate(mean[:d], ls.grad, w.x)
+				var cr corners
+				cr.at(ls, w.x)
+				cr.apply(mean[:d], ls.grad)
 				for k := 0; k < d; k++ {
 					theta[k][c] -= sim.eta * (mean[k] + w.gsum[k][c]/float64(n) - sim.grad0[k])
 				}
@@ -535,7 +541,7 @@ func (w *chainWorker) record(ci, first, C, rec int) {
 
 // sdeStep advances the chunk's C chains by one SGD step of eta as
 // sim.set.SDESubsteps Euler–Maruyama steps of the first-order SDE.
-func (w *chainWorker) sdeStep(rng *rand.PCG, C int) {
+func (w *chainWorker) sdeStep(rng *rand.Rand, C int) {
 	sim := w.sim
 	ls := sim.ls
 	d := ls.d
@@ -547,20 +553,22 @@ func (w *chainWorker) sdeStep(rng *rand.PCG, C int) {
 	var cov [maxDim * (maxDim + 1) / 2]float64
 	var l [maxDim * maxDim]float64
 	var z [maxDim]float64
+	var cr corners
 	for s := 0; s < m; s++ {
 		for c := 0; c < C; c++ {
 			for k := 0; k < d; k++ {
 				w.x[k] = w.theta[k][c]
 			}
-			ls.interpolate(mean[:d], ls.grad, w.x)
+			cr.at(ls, w.x)
+			cr.apply(mean[:d], ls.grad)
 			if sim.c.FreezeAt != nil {
 				cov = sim.cov0
 			} else {
-				ls.interpolate(cov[:ls.nh], ls.cov, w.x)
+				cr.apply(cov[:ls.nh], ls.cov)
 			}
 			psdFactor(l[:d*d], cov[:ls.nh], d)
 			for k := 0; k < d; k++ {
-				z[k] = normal(rng)
+				z[k] = rng.NormFloat64()
 			}
 			for i := 0; i < d; i++ {
 				v := 0.0
@@ -604,63 +612,74 @@ func psdFactor(l, t []float64, d int) {
 	}
 }
 
-// normal draws a standard normal variate from r (Marsaglia's polar
-// method; one of the pair is discarded, which keeps the stream's use per
-// draw simple).
-func normal(r *rand.PCG) float64 {
-	for {
-		u := 2*uniform01(r) - 1
-		v := 2*uniform01(r) - 1
-		s := u*u + v*v
-		if s > 0 && s < 1 {
-			return u * math.Sqrt(-2*math.Log(s)/s)
-		}
-	}
+// corners are the cell centres around a point and their multilinear
+// interpolation weights.
+type corners struct {
+	n   int
+	idx [1 << maxDim]int
+	wgt [1 << maxDim]float64
 }
 
-// interpolate writes the values of tables ([component][cell]) at x,
-// interpolated multilinearly between the cell centres (extrapolated
-// linearly beyond the outer centres), into dst.
-func (ls *Landscape) interpolate(dst []float64, tables [][]float64, x []float64) {
+// at sets the corners of x: multilinear interpolation between the cell
+// centres, extrapolated linearly beyond the outer centres. Uniform axes
+// find their interval directly, others by bisection.
+func (cr *corners) at(ls *Landscape, x []float64) {
 	g := ls.g
 	d := ls.d
 	var i0 [maxDim]int
 	var wt [maxDim]float64
+	var single [maxDim]bool
 	for k := 0; k < d; k++ {
 		c := g.Centres(k)
 		if len(c) == 1 {
-			i0[k], wt[k] = 0, 0
+			single[k] = true
 			continue
 		}
-		i := sort.SearchFloat64s(c, x[k]) - 1
+		var i int
+		if h := ls.centreStep[k]; h > 0 {
+			i = int(math.Floor((x[k] - c[0]) / h))
+		} else {
+			i = sort.SearchFloat64s(c, x[k]) - 1
+		}
 		i = max(0, min(i, len(c)-2))
 		i0[k] = i
 		wt[k] = (x[k] - c[i]) / (c[i+1] - c[i])
 	}
-	clear(dst)
 	strides := g.Strides()
+	cr.n = 0
 	for corner := 0; corner < 1<<d; corner++ {
-		wgt := 1.0
+		w := 1.0
 		l := 0
 		for k := 0; k < d; k++ {
 			ik := i0[k]
 			if corner>>k&1 == 1 {
-				if len(g.Centres(k)) == 1 {
-					wgt = 0
+				if single[k] {
+					w = 0
 					break
 				}
-				wgt *= wt[k]
+				w *= wt[k]
 				ik++
 			} else {
-				wgt *= 1 - wt[k]
+				w *= 1 - wt[k]
 			}
 			l += ik * strides[k]
 		}
-		if wgt == 0 {
-			continue
+		if w != 0 {
+			cr.idx[cr.n], cr.wgt[cr.n] = l, w
+			cr.n++
 		}
-		for m := range dst {
-			dst[m] += wgt * tables[m][l]
+	}
+}
+
+// apply writes the interpolated values of tables ([component][cell]) into
+// dst.
+func (cr *corners) apply(dst []float64, tables [][]float64) {
+	for m := range dst {
+		t := tables[m]
+		v := 0.0
+		for j := 0; j < cr.n; j++ {
+			v += cr.wgt[j] * t[cr.idx[j]]
 		}
+		dst[m] = v
 	}
 }

@@ -73,3 +73,57 @@ func TestSDEEnsembleOU(t *testing.T) {
 		t.Errorf("%d chain steps, want %d", res.ChainSteps, chains*steps)
 	}
 }
+
+// BenchmarkSDEEnsemble times the SDE ensemble of the product model on a
+// 200² grid: ns/op per particle-substep is the reported time over
+// 2048 particles × 20 steps × SDESubsteps.
+func BenchmarkSDEEnsemble(b *testing.B) {
+	d := gaussianData(b, 1000, 1, 3)
+	g, err := grid.New(grid.Uniform("a", -2.5, 2.5, 200), grid.Uniform("b", -2.5, 2.5, 200))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := sgd.NewLoss("0.5*(a*b*x - y)^2", []string{"a", "b"}, d.Names, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ls, err := sgd.Evaluate(g, l, d, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := sgd.Config{LearningRate: 0.05, BatchSize: 1}
+	set := &sgd.ChainSettings{Chains: 2048, Record: []int{20}, Seed: 1, Start: []float64{2, 0.5}, SDESubsteps: sgd.SDESubsteps, Threads: 1}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := ls.Simulate(context.Background(), c, set); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(2048*20*sgd.SDESubsteps), "ns/substep")
+}
+
+// The SDE ensemble, like the chains, depends on the seed and the chunk
+// size, not on the number of threads, and its step loop does not allocate.
+func TestSDEEnsembleDeterministic(t *testing.T) {
+	d := gaussianData(t, 200, 0.5, 4)
+	ls := linreg(t, 50, d, 0)
+	c := sgd.Config{LearningRate: 0.1, BatchSize: 3}
+	run := func(threads, steps int) *sgd.ChainResult {
+		res, err := ls.Simulate(context.Background(), c, &sgd.ChainSettings{Chains: 3000, ChunkSize: 256, Record: []int{steps}, Threads: threads, Seed: 3, Start: []float64{2}, SDESubsteps: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a, b := run(1, 100), run(2, 100)
+	for l := range a.Histograms[0].Counts {
+		if a.Histograms[0].Counts[l] != b.Histograms[0].Counts[l] {
+			t.Fatalf("cell %d: %d (1 thread) vs %d (2 threads)", l, a.Histograms[0].Counts[l], b.Histograms[0].Counts[l])
+		}
+	}
+	short := testing.AllocsPerRun(2, func() { run(1, 10) })
+	long := testing.AllocsPerRun(2, func() { run(1, 200) })
+	if long > short {
+		t.Errorf("allocations grow with the steps: %v for 10 steps, %v for 200", short, long)
+	}
+}
