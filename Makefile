@@ -77,7 +77,7 @@ bench: build
 
 # sgd-reference reproduces the small-eta agreement of the 2D SGD examples
 # with real SGD on grids fine enough for it (examples/reference/README.md;
-# about 9 minutes on 2 cores): each `fokker sgd` must pass its check, and
+# about 15 minutes on 2 cores): each `fokker sgd` must pass its check, and
 # productsde prints the grid-free ensembles' distances beside each run.
 REF_OUT := reference-out
 sgd-reference: build
