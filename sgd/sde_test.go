@@ -3,6 +3,7 @@ package sgd_test
 import (
 	"context"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/fokkerplanck/fokker/grid"
@@ -74,32 +75,36 @@ func TestSDEEnsembleOU(t *testing.T) {
 	}
 }
 
-// BenchmarkSDEEnsemble times the SDE ensemble of the product model on a
-// 200² grid: ns/op per particle-substep is the reported time over
-// 2048 particles × 20 steps × SDESubsteps.
+// BenchmarkSDEEnsemble times the SDE ensemble of the product model on
+// 200² and 800² grids (50 data rows: the landscape is set-up, not timed);
+// ns/substep is the time per particle and Euler–Maruyama step.
 func BenchmarkSDEEnsemble(b *testing.B) {
-	d := gaussianData(b, 1000, 1, 3)
-	g, err := grid.New(grid.Uniform("a", -2.5, 2.5, 200), grid.Uniform("b", -2.5, 2.5, 200))
-	if err != nil {
-		b.Fatal(err)
+	d := gaussianData(b, 50, 1, 3)
+	for _, cells := range []int{200, 800} {
+		b.Run(strconv.Itoa(cells), func(b *testing.B) {
+			g, err := grid.New(grid.Uniform("a", -2.5, 2.5, cells), grid.Uniform("b", -2.5, 2.5, cells))
+			if err != nil {
+				b.Fatal(err)
+			}
+			l, err := sgd.NewLoss("0.5*(a*b*x - y)^2", []string{"a", "b"}, d.Names, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ls, err := sgd.Evaluate(g, l, d, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := sgd.Config{LearningRate: 0.05, BatchSize: 1}
+			set := &sgd.ChainSettings{Chains: 2048, Record: []int{20}, Seed: 1, Start: []float64{2, 0.5}, SDESubsteps: sgd.SDESubsteps, Threads: 1}
+			b.ResetTimer()
+			for range b.N {
+				if _, err := ls.Simulate(context.Background(), c, set); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(2048*20*sgd.SDESubsteps), "ns/substep")
+		})
 	}
-	l, err := sgd.NewLoss("0.5*(a*b*x - y)^2", []string{"a", "b"}, d.Names, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ls, err := sgd.Evaluate(g, l, d, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := sgd.Config{LearningRate: 0.05, BatchSize: 1}
-	set := &sgd.ChainSettings{Chains: 2048, Record: []int{20}, Seed: 1, Start: []float64{2, 0.5}, SDESubsteps: sgd.SDESubsteps, Threads: 1}
-	b.ResetTimer()
-	for range b.N {
-		if _, err := ls.Simulate(context.Background(), c, set); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/(2048*20*sgd.SDESubsteps), "ns/substep")
 }
 
 // The SDE ensemble, like the chains, depends on the seed and the chunk
