@@ -159,11 +159,10 @@ func run(specPath, fpPath string, n, sub int, seed uint64) error {
 		}
 		return (i/co)*nb[1] + j/co
 	}
-	_, steps, err := st.StepTimes(c.LearningRate)
+	times, steps, err := st.StepTimes(c.LearningRate)
 	if err != nil {
 		return err
 	}
-	times, _, _ := st.StepTimes(c.LearningRate)
 	// Initial positions from the spec's initial density on the grid, as
 	// the chains of `fokker sgd` draw them.
 	p0 := make([]float64, g.Len())
