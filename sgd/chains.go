@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/fokkerplanck/fokker/validation"
 )
 
 // ChainSettings configures Simulate. A nil *ChainSettings means the zero
@@ -551,9 +553,14 @@ func (w *chainWorker) sdeStep(rng *rand.Rand, C int) {
 	amp := math.Sqrt(sim.eta * sim.c.NoiseFactor(ls.data.Len()) / float64(sim.n) * h)
 	var mean [maxDim]float64
 	var cov [maxDim * (maxDim + 1) / 2]float64
-	var l [maxDim * maxDim]float64
+	var a, f, work [maxDim * maxDim]float64
 	var z [maxDim]float64
 	var cr corners
+	frozen := sim.c.FreezeAt != nil
+	if frozen { // one factor for every step
+		fillSym(a[:d*d], sim.cov0[:ls.nh], d, 1)
+		validation.FactorPSD(f[:d*d], a[:d*d], work[:d*d], d)
+	}
 	for s := 0; s < m; s++ {
 		for c := 0; c < C; c++ {
 			for k := 0; k < d; k++ {
@@ -561,53 +568,21 @@ func (w *chainWorker) sdeStep(rng *rand.Rand, C int) {
 			}
 			cr.at(ls, w.x)
 			cr.apply(mean[:d], ls.grad)
-			if sim.c.FreezeAt != nil {
-				cov = sim.cov0
-			} else {
+			if !frozen {
 				cr.apply(cov[:ls.nh], ls.cov)
+				fillSym(a[:d*d], cov[:ls.nh], d, 1)
+				validation.FactorPSD(f[:d*d], a[:d*d], work[:d*d], d)
 			}
-			psdFactor(l[:d*d], cov[:ls.nh], d)
 			for k := 0; k < d; k++ {
 				z[k] = rng.NormFloat64()
 			}
 			for i := 0; i < d; i++ {
 				v := 0.0
-				for k := 0; k <= i; k++ {
-					v += l[i*d+k] * z[k]
+				for k := 0; k < d; k++ {
+					v += f[i*d+k] * z[k]
 				}
 				w.theta[i][c] += -h*mean[i] + amp*v
 			}
-		}
-	}
-}
-
-// psdFactor writes into l (d×d, row-major) a lower-triangular factor of
-// the positive semi-definite matrix stored as the triangle t (SymIndex),
-// l lᵀ = t: Cholesky, with pivots below 1e-12 of the trace (a rank-
-// deficient or, from interpolation, slightly indefinite matrix) set to
-// zero with their column.
-func psdFactor(l, t []float64, d int) {
-	tr := 0.0
-	for i := 0; i < d; i++ {
-		tr += math.Abs(t[SymIndex(d, i, i)])
-	}
-	clear(l)
-	for j := 0; j < d; j++ {
-		s := t[SymIndex(d, j, j)]
-		for k := 0; k < j; k++ {
-			s -= l[j*d+k] * l[j*d+k]
-		}
-		if s <= 1e-12*tr {
-			continue
-		}
-		ljj := math.Sqrt(s)
-		l[j*d+j] = ljj
-		for i := j + 1; i < d; i++ {
-			v := t[SymIndex(d, i, j)]
-			for k := 0; k < j; k++ {
-				v -= l[i*d+k] * l[j*d+k]
-			}
-			l[i*d+j] = v / ljj
 		}
 	}
 }

@@ -42,7 +42,7 @@ func (st *Setup) GridCheck(ctx context.Context, ls *Landscape, sd *Study) error 
 	if err != nil {
 		return fmt.Errorf("sgd: grid check: %w", err)
 	}
-	hs.Progress = st.withPrefix("grid check: ").Progress
+	hs.Progress = prefixed(st.Progress, "grid check: ")
 	hls, err := EvaluateProgress(hs.Grid, hs.Loss, hs.Data, ls.threads, func(f float64) { hs.progress("landscape", f) })
 	if err != nil {
 		return fmt.Errorf("sgd: grid check: %w", err)

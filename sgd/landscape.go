@@ -32,9 +32,9 @@ type Landscape struct {
 	nh   int // entries of a symmetric d×d matrix stored as a triangle
 	// threads of Evaluate (also for the grid check's landscape).
 	threads int
-	// centreStep[k] is the spacing of the cell centres along axis k if it
-	// is uniform (to 1e-12 relative), else 0: interpolation then finds a
-	// point's interval by division instead of bisection.
+	// centreStep[k] is the spacing of the cell centres along axis k on a
+	// uniform grid, else 0: interpolation then finds a point's interval by
+	// division instead of bisection.
 	centreStep [maxDim]float64
 
 	// Cell centres, indexed [component][cell].
@@ -274,8 +274,10 @@ func EvaluateProgress(g *grid.Grid, loss *Loss, data *Data, threads int, progres
 	}
 	ls := &Landscape{g: g, loss: loss, data: data, cols: cols, d: d, nh: d * (d + 1) / 2, threads: threads}
 	ls.tuples3, ls.tuples4 = sortedTuples(d, 3), sortedTuples(d, 4)
-	for k := 0; k < d; k++ {
-		ls.centreStep[k] = uniformStep(g.Centres(k))
+	if g.Uniform() {
+		for k := 0; k < d; k++ {
+			ls.centreStep[k] = g.Widths(k)[0]
+		}
 	}
 	ls.pool.New = func() any { return ls.newWorkspace() }
 	n := g.Len()
@@ -366,21 +368,6 @@ func EvaluateProgress(g *grid.Grid, loss *Loss, data *Data, threads int, progres
 	}
 	ls.Evaluations = total
 	return ls, nil
-}
-
-// uniformStep returns the spacing of c if it is uniform to 1e-12
-// relative, else 0.
-func uniformStep(c []float64) float64 {
-	if len(c) < 2 {
-		return 0
-	}
-	h := (c[len(c)-1] - c[0]) / float64(len(c)-1)
-	for i := 1; i < len(c); i++ {
-		if math.Abs(c[i]-c[i-1]-h) > 1e-12*math.Abs(h) {
-			return 0
-		}
-	}
-	return h
 }
 
 // evalPoint evaluates point p of the combined list: cells, then the faces

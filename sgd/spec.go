@@ -52,10 +52,16 @@ func (st *Setup) progress(phase string, frac float64) {
 // withPrefix returns a copy of st whose Progress prefixes its phases.
 func (st *Setup) withPrefix(prefix string) *Setup {
 	c := *st
-	if p := st.Progress; p != nil {
-		c.Progress = func(phase string, frac float64) { p(prefix+phase, frac) }
-	}
+	c.Progress = prefixed(st.Progress, prefix)
 	return &c
+}
+
+// prefixed returns p with its phases prefixed (nil for nil).
+func prefixed(p func(string, float64), prefix string) func(string, float64) {
+	if p == nil {
+		return nil
+	}
+	return func(phase string, frac float64) { p(prefix+phase, frac) }
 }
 
 // CheckSettings configures the comparison with real SGD chains.

@@ -2,7 +2,7 @@ package validation
 
 import "math"
 
-// factorPSD writes into f (d×d, row-major) a factor of the symmetric
+// FactorPSD writes into f (d×d, row-major) a factor of the symmetric
 // positive semi-definite matrix a (d×d, row-major, only its lower triangle
 // is read): f fᵀ = a. It is Cholesky's method with diagonal pivoting
 // (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., §10.3),
@@ -10,7 +10,7 @@ import "math"
 // 2d·ε·max_i a_ii, the level of the round-off of the elimination: a rank-deficient a — rank one, zero — gets a factor of its
 // rank, and round-off that makes a slightly indefinite is clipped, without
 // NaN. work needs length d*d. d = 1 and 2 are written out.
-func factorPSD(f, a, work []float64, d int) {
+func FactorPSD(f, a, work []float64, d int) {
 	switch d {
 	case 1:
 		f[0] = sqrtPos(a[0])

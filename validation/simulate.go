@@ -398,7 +398,7 @@ func newPlan(p Problem, s *Settings) (*plan, error) {
 				pl.constF[k*d+k] = math.Sqrt(math.Max(a[k*d+k], 0))
 			}
 		} else {
-			factorPSD(pl.constF, a, make([]float64, d*d), d)
+			FactorPSD(pl.constF, a, make([]float64, d*d), d)
 		}
 		pl.constDiag = diag
 	}

@@ -286,13 +286,13 @@ func TestNormalGenerator(t *testing.T) {
 	}
 }
 
-// factorPSD gives f fᵀ = a, without NaN for semi-definite and singular a.
+// FactorPSD gives f fᵀ = a, without NaN for semi-definite and singular a.
 func TestFactorPSD(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	check := func(name string, a []float64, d int) {
 		t.Helper()
 		f := make([]float64, d*d)
-		factorPSD(f, a, make([]float64, d*d), d)
+		FactorPSD(f, a, make([]float64, d*d), d)
 		scale := 0.0
 		for i := 0; i < d; i++ {
 			scale = math.Max(scale, math.Abs(a[i*d+i]))
@@ -334,7 +334,7 @@ func TestFactorPSD(t *testing.T) {
 	check("rank one, zero first", []float64{0, 0, 0, 1}, 2)
 	check("rank one, 3D", []float64{1, 1, 1, 1, 1, 1, 1, 1, 1}, 3)
 	f := make([]float64, 4)
-	factorPSD(f, []float64{1, 1, 1, 1 - 1e-17}, nil, 2)
+	FactorPSD(f, []float64{1, 1, 1, 1 - 1e-17}, nil, 2)
 	for _, v := range f {
 		if math.IsNaN(v) {
 			t.Fatalf("NaN factor of a slightly indefinite matrix: %v", f)

@@ -383,7 +383,7 @@ func (w *worker) euler(t, h float64) {
 					a[k*d+l] = w.ddv[k*d+l][i] + w.ddv[l*d+k][i]
 				}
 			}
-			factorPSD(f, a, w.fw, d)
+			FactorPSD(f, a, w.fw, d)
 			for k := 0; k < d; k++ {
 				s := 0.0
 				for l := 0; l < d; l++ {

@@ -38,6 +38,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 
@@ -151,6 +152,14 @@ func run(specPath, fpPath string, n, sub int, seed uint64) error {
 	if g.Index([]int{1, 0}) != shape[1] {
 		return errors.New("unexpected cell order")
 	}
+	// locate returns the cell of x on the edges e (e[i] ≤ x < e[i+1]), or
+	// −1 outside.
+	locate := func(e []float64, x float64) int {
+		if !(x >= e[0]) || !(x < e[len(e)-1]) {
+			return -1
+		}
+		return sort.Search(len(e), func(i int) bool { return e[i] > x }) - 1
+	}
 	bin := func(a, b float64) int {
 		i := locate(g.Edges(0), a)
 		j := locate(g.Edges(1), b)
@@ -201,7 +210,7 @@ func run(specPath, fpPath string, n, sub int, seed uint64) error {
 				for e := ensemble(0); e < nEnsembles; e++ {
 					r := rand.New(rand.NewPCG(seed, uint64(k)*uint64(nEnsembles)+uint64(e)))
 					for p := k * chunk; p < min((k+1)*chunk, n); p++ {
-						l := searchCum(cum, r.Float64()*tot)
+						l := min(sort.SearchFloat64s(cum, r.Float64()*tot), len(cum)-1)
 						g.Centre(ctr, l)
 						a := ctr[0] + (r.Float64()-0.5)*width(g.Edges(0), l/shape[1])
 						b := ctr[1] + (r.Float64()-0.5)*width(g.Edges(1), l%shape[1])
@@ -380,36 +389,6 @@ func l1(p, q []float64) float64 {
 		s += math.Abs(p[i] - q[i])
 	}
 	return s
-}
-
-// locate returns the cell of x on the edges e, or −1 outside.
-func locate(e []float64, x float64) int {
-	if !(x >= e[0]) || !(x < e[len(e)-1]) {
-		return -1
-	}
-	lo, hi := 0, len(e)-1
-	for hi-lo > 1 {
-		mid := (lo + hi) / 2
-		if e[mid] <= x {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo
-}
-
-func searchCum(cum []float64, u float64) int {
-	lo, hi := 0, len(cum)-1
-	for lo < hi {
-		mid := (lo + hi) / 2
-		if cum[mid] < u {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return lo
 }
 
 func width(e []float64, i int) float64 { return e[i+1] - e[i] }
